@@ -1,0 +1,164 @@
+"""Assignment definitions: what an assignment is made of, loaded from `solutions/<id>/assignment.toml`.
+
+An assignment folder holds the reference notebook, the hidden pytest specs
+(`specs/`) and `assignment.toml`, which names the exercises (by cell tag) and the
+objects the specs ask for (by role, never only by variable name).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+OBJECT_KINDS = ("module", "function", "tensor", "loss", "optimizer", "value")
+
+
+class AssignmentError(ValueError):
+    """An assignment folder is missing a file or has an invalid setting."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str  # also the cell tag that marks the exercise's cells
+    title: str
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """A student object the specs ask for, and how to recognise it."""
+
+    key: str  # the spec's name for it, e.g. "moons_model"
+    kind: str  # one of OBJECT_KINDS
+    exercise: str  # the tag of the cells expected to define it
+    names: tuple[str, ...]  # variable names the assignment asks students to use
+    in_features: int | None = None  # modules: width of the input
+    out_features: int | None = None  # modules: outputs per sample (1 also accepts (N,))
+    shape: tuple[int, ...] | None = None  # tensors: the expected shape
+    name_hint: str = ""  # functions: a fallback matches user functions whose name contains it
+    types: tuple[str, ...] = ()  # a fallback only matches objects of these class names
+    for_model: str = ""  # optimizers: a fallback only matches one updating this model's parameters
+
+    def to_probe(self) -> dict[str, Any]:
+        """The plain-data description sent to the kernel-side finder."""
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "shape": list(self.shape) if self.shape is not None else None,
+            "name_hint": self.name_hint,
+            "types": list(self.types),
+        }
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    folder: Path  # solutions/<id>
+    notebook: Path  # the reference notebook
+    student_notebook: Path | None  # assignments/<id>.ipynb when present
+    exercises: tuple[Exercise, ...]
+    objects: dict[str, ObjectSpec] = field(default_factory=dict)
+
+    @property
+    def specs_dir(self) -> Path:
+        return self.folder / "specs"
+
+    def exercise_title(self, exercise_id: str) -> str:
+        for exercise in self.exercises:
+            if exercise.id == exercise_id:
+                return exercise.title
+        return exercise_id
+
+    def spec_hash(self) -> str:
+        """A content hash of assignment.toml and every spec file, for reproducibility records."""
+        digest = hashlib.sha256()
+        files = [self.folder / "assignment.toml", *sorted(self.specs_dir.rglob("*.py"))]
+        for path in files:
+            digest.update(path.relative_to(self.folder).as_posix().encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()[:16]
+
+
+def load_assignment(folder: Path) -> Assignment:
+    """Read `folder/assignment.toml`; raise AssignmentError naming the file and the bad setting."""
+    config_path = folder / "assignment.toml"
+    try:
+        config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise AssignmentError(f"cannot read {config_path}: {exc}") from exc
+    assignment_id = _require(config, "id", str, config_path)
+    notebook = folder / _require(config, "notebook", str, config_path)
+    if not notebook.is_file():
+        raise AssignmentError(f"{config_path}: notebook {notebook.name!r} not found in {folder}")
+    if not (folder / "specs").is_dir():
+        raise AssignmentError(f"{folder} has no specs/ folder of hidden checks")
+    student_notebook = folder.parent.parent / "assignments" / f"{assignment_id}.ipynb"
+    exercises = tuple(
+        Exercise(id=ex_id, title=str(title))
+        for ex_id, title in _require(config, "exercises", dict, config_path).items()
+    )
+    objects = {
+        key: _object_spec(key, raw, config_path)
+        for key, raw in config.get("objects", {}).items()
+    }
+    return Assignment(
+        id=assignment_id,
+        title=_require(config, "title", str, config_path),
+        folder=folder,
+        notebook=notebook,
+        student_notebook=student_notebook if student_notebook.is_file() else None,
+        exercises=exercises,
+        objects=objects,
+    )
+
+
+def load_assignments(solutions_dir: Path) -> list[Assignment]:
+    """Every assignment under `solutions_dir` (one sub-folder each holding assignment.toml)."""
+    if not solutions_dir.is_dir():
+        raise AssignmentError(
+            f"solutions folder {solutions_dir} not found; pass --solutions DIR"
+        )
+    folders = sorted(p.parent for p in solutions_dir.glob("*/assignment.toml"))
+    if not folders:
+        raise AssignmentError(f"no assignment.toml under {solutions_dir}")
+    return [load_assignment(folder) for folder in folders]
+
+
+def _object_spec(key: str, raw: dict[str, Any], where: Path) -> ObjectSpec:
+    kind = _require(raw, "kind", str, where, f"objects.{key}")
+    if kind not in OBJECT_KINDS:
+        raise AssignmentError(
+            f"Invalid kind {kind!r} for objects.{key} in {where}; use one of {OBJECT_KINDS}"
+        )
+    shape = raw.get("shape")
+    return ObjectSpec(
+        key=key,
+        kind=kind,
+        exercise=_require(raw, "exercise", str, where, f"objects.{key}"),
+        names=tuple(raw.get("names", [])),
+        in_features=raw.get("in_features"),
+        out_features=raw.get("out_features"),
+        shape=tuple(shape) if shape is not None else None,
+        name_hint=raw.get("name_hint", ""),
+        types=tuple(raw.get("types", [])),
+        for_model=raw.get("for_model", ""),
+    )
+
+
+def _require(
+    table: dict[str, Any], key: str, kind: type, where: Path, prefix: str = ""
+) -> Any:
+    label = f"{prefix}.{key}" if prefix else key
+    if key not in table:
+        raise AssignmentError(f"{where}: missing setting {label!r}")
+    value = table[key]
+    if not isinstance(value, kind):
+        raise AssignmentError(
+            f"Invalid {label} {value!r} from {where}: expected {kind.__name__}"
+        )
+    return value

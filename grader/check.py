@@ -1,0 +1,197 @@
+"""Check stage: run an assignment's hidden pytest specs against one probed submission.
+
+Specs are ordinary pytest files run in the grader's process with
+`pytest.main(..., plugins=[collector])`. The collector hands them the
+`submission` fixture (a `Probe`), reads each test's points and exercise from its
+markers, and turns every test report into a `CheckResult`, the way pytest's
+junitxml reporter builds its records from `pytest_runtest_logreport`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from grader.assignment import Assignment
+from grader.execute import KernelDied, ProbeError, ProbeTimeout
+from grader.probe import ObjectNotFound, Probe
+from grader.results import CheckOutcome, CheckResult, ExerciseResult
+
+MESSAGE_BUDGET = 4000
+
+
+class SpecError(RuntimeError):
+    """The hidden specs could not be collected (a bug in the specs, not in the submission)."""
+
+
+@dataclass
+class _Item:
+    exercise: str
+    description: str
+    max_points: float
+    outcome: CheckOutcome = "passed"
+    message: str = ""
+    duration: float = 0.0
+
+
+@dataclass
+class SpecCollector:
+    """pytest plugin: provides the `submission` fixture and records one result per test."""
+
+    probe: Probe | None
+    items: dict[str, _Item] = field(default_factory=dict)
+    collection_errors: list[str] = field(default_factory=list)
+
+    @pytest.fixture
+    def submission(self) -> Probe:
+        if self.probe is None:
+            raise SpecError("no submission to check (collect-only run)")
+        return self.probe
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): points the check is worth")
+        config.addinivalue_line("markers", "exercise(id): the exercise (cell tag) the check belongs to")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            self.items[_check_id(item)] = _Item(
+                exercise=_marker_arg(item, "exercise", "other"),
+                description=_description(item),
+                max_points=float(_marker_arg(item, "points", 1)),
+            )
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, Any, None]:
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        record = self.items[_check_id(item)]
+        record.duration += report.duration
+        if report.skipped and record.outcome == "passed":
+            record.outcome, record.message = "skipped", _skip_reason(report)
+        elif report.failed and record.outcome == "passed":
+            record.outcome, record.message = _classify(call.excinfo)
+
+
+def run_checks(assignment: Assignment, probe: Probe) -> list[ExerciseResult]:
+    """Run the hidden specs of `assignment` against `probe`; group the results by exercise."""
+    collector = SpecCollector(probe)
+    pytest.main(pytest_arguments(assignment), plugins=[collector])
+    if collector.collection_errors:
+        raise SpecError("; ".join(collector.collection_errors))
+    return group_by_exercise(assignment, collector.items)
+
+
+def collect_checks(assignment: Assignment) -> list[ExerciseResult]:
+    """The checks of `assignment` with zero points each, without running any (for ungraded rows)."""
+    collector = SpecCollector(None)
+    pytest.main([*pytest_arguments(assignment), "--collect-only"], plugins=[collector])
+    if collector.collection_errors:
+        raise SpecError("; ".join(collector.collection_errors))
+    return group_by_exercise(assignment, collector.items)
+
+
+def pytest_arguments(assignment: Assignment) -> list[str]:
+    return [
+        str(assignment.specs_dir),
+        "--rootdir",
+        str(assignment.folder.parent),
+        "-c",
+        os.devnull,
+        "--import-mode=importlib",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:logging",
+        "--capture=sys",
+        "-W",
+        "ignore",
+    ]
+
+
+def group_by_exercise(assignment: Assignment, items: dict[str, _Item]) -> list[ExerciseResult]:
+    order = [exercise.id for exercise in assignment.exercises]
+    exercises: dict[str, list[CheckResult]] = {}
+    for check_id, item in items.items():
+        exercises.setdefault(item.exercise, []).append(_check_result(check_id, item))
+    ranked = sorted(exercises, key=lambda e: (order.index(e) if e in order else len(order), e))
+    return [
+        ExerciseResult(
+            id=exercise,
+            title=assignment.exercise_title(exercise),
+            points=sum(c.points for c in exercises[exercise]),
+            max_points=sum(c.max_points for c in exercises[exercise]),
+            checks=exercises[exercise],
+        )
+        for exercise in ranked
+    ]
+
+
+def _check_result(check_id: str, item: _Item) -> CheckResult:
+    return CheckResult(
+        id=check_id,
+        exercise=item.exercise,
+        description=item.description,
+        points=item.max_points if item.outcome == "passed" else 0.0,
+        max_points=item.max_points,
+        outcome=item.outcome,
+        message=item.message,
+        duration=round(item.duration, 3),
+    )
+
+
+def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[CheckOutcome, str]:
+    """Map the exception that ended a check onto the failure taxonomy, with a message."""
+    if excinfo is None:
+        return "error", "the check failed without an exception"
+    exc = excinfo.value
+    if isinstance(exc, AssertionError):
+        return "failed", _clip(str(exc) or excinfo.exconly())
+    if isinstance(exc, ObjectNotFound):
+        return "error", _clip(str(exc))
+    if isinstance(exc, ProbeError):
+        tail = "\n".join(exc.traceback.strip().splitlines()[-6:])
+        return "error", _clip(f"your code raised {exc.error}: {exc.message}\n{tail}")
+    if isinstance(exc, ProbeTimeout):
+        return "timeout", _clip(str(exc))
+    if isinstance(exc, KernelDied):
+        return "crash", _clip(str(exc))
+    return "error", _clip(excinfo.exconly())
+
+
+def _clip(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= MESSAGE_BUDGET else text[:MESSAGE_BUDGET] + " … [cut]"
+
+
+def _check_id(item: pytest.Item) -> str:
+    return f"{item.path.name}::{item.name}"
+
+
+def _marker_arg(item: pytest.Item, name: str, default: Any) -> Any:
+    marker = item.get_closest_marker(name)
+    return marker.args[0] if marker is not None and marker.args else default
+
+
+def _description(item: pytest.Item) -> str:
+    doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+    first = doc.strip().splitlines()[0] if doc.strip() else ""
+    return first or item.name.removeprefix("test_").replace("_", " ")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return "skipped"

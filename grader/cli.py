@@ -1,0 +1,107 @@
+"""The `grade` command: a thin layer over `grader.pipeline.grade_folder`.
+
+Exits non-zero only on a usage error (bad option, missing folder, broken
+assignment definitions), never because a submission failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from grader.assignment import AssignmentError
+from grader.discover import Submission
+from grader.execute import ExecuteSettings
+from grader.pipeline import BatchSummary, default_solutions_dir, grade_folder
+from grader.results import SubmissionResult
+
+USAGE_ERROR = 2
+DEFAULTS = ExecuteSettings()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade",
+        description=(
+            "Grade every student notebook (.ipynb) under FOLDER: each runs in a fresh kernel, "
+            "hidden pytest specs check what it defined, and scores, a SQLite gradebook and "
+            "HTML reports are written to --out."
+        ),
+    )
+    parser.add_argument("folder", type=Path, help="folder of submissions, searched recursively for .ipynb files")
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="where results go (default: reports/)")
+    parser.add_argument(
+        "--solutions",
+        type=Path,
+        default=None,
+        help="folder of assignments (solutions/<id>/assignment.toml and specs/); default: ./solutions, else the bundled one",
+    )
+    parser.add_argument("--kernel", default=DEFAULTS.kernel_name, help="Jupyter kernel name (default: python3, the grader's own Python)")
+    parser.add_argument("--cell-timeout", type=int, default=DEFAULTS.cell_timeout, help="seconds a cell may run (default: %(default)s)")
+    parser.add_argument("--probe-timeout", type=int, default=DEFAULTS.probe_timeout, help="seconds one probe of a student object may take (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed for Python, NumPy and torch before the student's code (default: %(default)s)")
+    parser.add_argument("--force", action="store_true", help="re-grade submissions even when notebook, specs and grader are unchanged")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(stderr=True)
+    if not args.folder.is_dir():
+        console.print(f"[red]error:[/] submissions folder {args.folder} not found")
+        return USAGE_ERROR
+    try:
+        settings = ExecuteSettings(
+            kernel_name=args.kernel, cell_timeout=args.cell_timeout, probe_timeout=args.probe_timeout, seed=args.seed
+        )
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc} (from the command line)")
+        return USAGE_ERROR
+    try:
+        summary = _grade_with_progress(args, settings, console)
+    except AssignmentError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return USAGE_ERROR
+    Console().print(summary_table(summary))
+    console.print(
+        f"{len(summary.results)} submission(s): {summary.regraded} graded, {summary.reused} unchanged "
+        f"in {summary.seconds:.1f} s. Reports: {args.out / 'index.html'}"
+    )
+    return 0
+
+
+def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, console: Console) -> BatchSummary:
+    solutions = args.solutions or default_solutions_dir()
+    if args.quiet:
+        return grade_folder(args.folder, args.out, solutions, settings, args.force)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    total = len(list(args.folder.rglob("*.ipynb")))
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("grading", total=total)
+
+        def advance(submission: Submission, result: SubmissionResult | None) -> None:
+            if result is None:
+                bar.update(task, description=f"grading {submission.relative_path}")
+            else:
+                bar.advance(task)
+
+        return grade_folder(args.folder, args.out, solutions, settings, args.force, progress=advance)
+
+
+def summary_table(summary: BatchSummary) -> Table:
+    table = Table(title="Grades")
+    for column in ("submission", "assignment", "score", "status", "message"):
+        table.add_column(column, overflow="fold")
+    for r in summary.results:
+        table.add_row(r.submission, r.assignment or "—", f"{r.score:g} / {r.max_score:g}", r.status, r.message)
+    return table
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Discover stage: find every notebook under a folder, name its student, and tell its assignment.
+
+Which assignment a notebook belongs to is decided, in order, by the notebook's
+`metadata.grader.assignment`, by its exercise cell tags, and finally by how much
+of each assignment's released notebook text it still contains, so notebooks that
+lost their metadata or tags (Colab copies, re-typed notebooks) are still placed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.assignment import Assignment
+
+# Below this share of an assignment's distinctive words, a notebook is "unknown".
+MIN_TEXT_OVERLAP = 0.35
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: str  # unique within the batch: the relative path, slugified
+    student: str
+    path: Path
+    relative_path: str
+    notebook_hash: str  # sha256 of the file's bytes (first 16 hex digits)
+
+
+@dataclass(frozen=True)
+class Identification:
+    assignment: Assignment | None
+    how: str  # a sentence for the report
+
+
+def discover(folder: Path) -> list[Submission]:
+    """Every `.ipynb` under `folder`, recursively, in a stable order (checkpoints skipped)."""
+    paths = sorted(
+        p
+        for p in folder.rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts and p.is_file()
+    )
+    return [_submission(folder, path) for path in paths]
+
+
+def _submission(root: Path, path: Path) -> Submission:
+    relative = path.relative_to(root)
+    student = relative.parts[0] if len(relative.parts) > 1 else path.stem
+    return Submission(
+        id=slugify(relative.with_suffix("").as_posix()),
+        student=student,
+        path=path,
+        relative_path=relative.as_posix(),
+        notebook_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+    )
+
+
+def slugify(text: str) -> str:
+    """A file-name-safe id: letters, digits, '-', '_' and '.', path separators become '__'."""
+    text = text.replace("/", "__")
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "submission"
+
+
+def identify(notebook: dict[str, Any], assignments: list[Assignment]) -> Identification:
+    """Tell which assignment a parsed notebook (plain JSON dict) belongs to."""
+    by_id = {a.id: a for a in assignments}
+    declared = _declared_assignment(notebook)
+    if declared in by_id:
+        return Identification(by_id[declared], f"notebook metadata names {declared!r}")
+    tags = _tags(notebook)
+    tag_matches = [a for a in assignments if tags and _exercise_tags(a) <= tags]
+    if len(tag_matches) == 1:
+        return Identification(tag_matches[0], "its cell tags match this assignment's exercises")
+    return _identify_by_text(notebook, tag_matches or assignments)
+
+
+def _identify_by_text(notebook: dict[str, Any], candidates: list[Assignment]) -> Identification:
+    words = _words(notebook)
+    best, best_overlap = None, 0.0
+    for assignment in candidates:
+        reference = _reference_words(assignment)
+        overlap = len(words & reference) / max(len(reference), 1)
+        if overlap > best_overlap:
+            best, best_overlap = assignment, overlap
+    if best is None or best_overlap < MIN_TEXT_OVERLAP:
+        return Identification(None, "no metadata, tags or text matched any assignment")
+    return Identification(
+        best, f"its text matches {best_overlap:.0%} of this assignment's notebook"
+    )
+
+
+def _declared_assignment(notebook: dict[str, Any]) -> str | None:
+    metadata = notebook.get("metadata")
+    grader = metadata.get("grader") if isinstance(metadata, dict) else None
+    value = grader.get("assignment") if isinstance(grader, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _tags(notebook: dict[str, Any]) -> set[str]:
+    tags: set[str] = set()
+    for cell in notebook.get("cells", []):
+        cell_tags = cell.get("metadata", {}).get("tags", []) if isinstance(cell, dict) else []
+        tags.update(t for t in cell_tags if isinstance(t, str))
+    return tags
+
+
+def _exercise_tags(assignment: Assignment) -> set[str]:
+    return {exercise.id for exercise in assignment.exercises}
+
+
+def _words(notebook: dict[str, Any]) -> set[str]:
+    text = []
+    for cell in notebook.get("cells", []):
+        if isinstance(cell, dict):
+            source = cell.get("source", "")
+            text.append("".join(source) if isinstance(source, list) else str(source))
+    return set(re.findall(r"[A-Za-z_]{4,}", " ".join(text).lower()))
+
+
+_reference_cache: dict[Path, set[str]] = {}
+
+
+def _reference_words(assignment: Assignment) -> set[str]:
+    path = assignment.student_notebook or assignment.notebook
+    if path not in _reference_cache:
+        _reference_cache[path] = _words(json.loads(path.read_text(encoding="utf-8")))
+    return _reference_cache[path]

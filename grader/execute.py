@@ -1,0 +1,314 @@
+"""Execute stage: run a notebook once, cell by cell, in a fresh kernel in a throw-away folder.
+
+The kernel is started by nbclient in a temporary directory that holds only a
+copy of the submission, with a scrubbed environment. Before the student's
+first cell the grader installs its kernel-side probe helper and seeds every
+random generator. Execution goes on past failing cells so later exercises are
+still graded. The kernel stays alive after the last cell so the probe stage can
+ask it questions; `run_notebook` is a context manager for that reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from grader.results import CellResult, ExecutionResult
+
+MIME = "application/x-grader+json"
+STDOUT_BUDGET = 20_000  # characters of stdout kept per cell
+TRACEBACK_BUDGET = 20_000
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# Shell escapes and magics that need the network or a GPU tool: skipped, with a note.
+_NEUTRALISED = re.compile(r"^\s*(!|%pip\b|%conda\b|%%capture\b|%%shell\b|%%bash\b).*$", re.M)
+
+
+@dataclass(frozen=True)
+class ExecuteSettings:
+    kernel_name: str = "python3"
+    cell_timeout: int = 300  # seconds per cell
+    probe_timeout: int = 60  # seconds per probe request
+    seed: int = 0
+    threads: int = 1  # intra-op threads per kernel: deterministic and fair under load
+
+    def __post_init__(self) -> None:
+        for name in ("cell_timeout", "probe_timeout", "threads"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"Invalid {name} {getattr(self, name)!r}: must be at least 1")
+
+
+class ProbeError(RuntimeError):
+    """The student's object raised while the probe used it."""
+
+    def __init__(self, error: str, message: str, traceback: str) -> None:
+        super().__init__(f"{error}: {message}")
+        self.error, self.message, self.traceback = error, message, traceback
+
+
+class ProbeTimeout(RuntimeError):
+    """A probe request did not answer within the probe timeout (the kernel was interrupted)."""
+
+
+class KernelDied(RuntimeError):
+    """The kernel is no longer running, so nothing more can be asked of it."""
+
+
+@dataclass
+class LiveKernel:
+    """A kernel that has run a notebook and still holds the student's namespace."""
+
+    client: NotebookClient
+    channel: BlockingKernelClient
+    settings: ExecuteSettings
+    result: ExecutionResult
+    requests: int = 0
+    request_seconds: float = 0.0
+    _dead: bool = field(default=False)
+
+    def request(self, method: str, **arguments: Any) -> Any:
+        """Ask the kernel-side helper `method(**arguments)`; return its plain-data answer."""
+        if self._dead or self.result.kernel_died:
+            raise KernelDied("the kernel died earlier: " + self.result.kernel_message)
+        code = f"_grader_probe.respond({method!r}, {json.dumps(json.dumps(arguments))})"
+        started = time.perf_counter()
+        try:
+            answer = self._execute(code)
+        finally:
+            self.requests += 1
+            self.request_seconds += time.perf_counter() - started
+        if not answer.get("ok"):
+            raise ProbeError(
+                str(answer.get("error", "Error")),
+                str(answer.get("message", "")),
+                str(answer.get("traceback", "")),
+            )
+        return answer.get("value")
+
+    def _execute(self, code: str) -> dict[str, Any]:
+        answers: list[dict[str, Any]] = []
+
+        def collect(msg: dict[str, Any]) -> None:
+            if msg["msg_type"] == "display_data":
+                data = msg["content"].get("data", {})
+                if isinstance(data.get(MIME), dict):
+                    answers.append(data[MIME])
+
+        timeout = self.settings.probe_timeout
+        try:
+            self.channel.execute_interactive(
+                code, store_history=False, allow_stdin=False, timeout=timeout, output_hook=collect
+            )
+        except TimeoutError as exc:
+            self._recover_from_timeout()
+            raise ProbeTimeout(f"no answer within {timeout} s; the kernel was interrupted") from exc
+        if not answers:
+            if not self._alive():
+                self._dead = True
+                raise KernelDied("the kernel died while answering a probe")
+            raise ProbeError("NoAnswer", "the kernel sent no answer to the probe", "")
+        return answers[-1]
+
+    def _recover_from_timeout(self) -> None:
+        run_sync(self.client.km.interrupt_kernel)()
+        try:  # drain the interrupted request's reply so the next request starts clean
+            while True:
+                self.channel.get_shell_msg(timeout=5)
+        except queue.Empty:
+            pass
+        if not self._alive():
+            self._dead = True
+
+    def _alive(self) -> bool:
+        return bool(run_sync(self.client.km.is_alive)())
+
+
+def helper_source() -> str:
+    return (Path(__file__).parent / "kernel_helper.py").read_text(encoding="utf-8")
+
+
+def kernel_environment(workdir: Path, threads: int) -> dict[str, str]:
+    """A scrubbed environment: only what Python and Jupyter need, no grader secrets."""
+    keep = ("PATH", "LANG", "LC_ALL", "TZ", "VIRTUAL_ENV", "CUDA_VISIBLE_DEVICES", "SYSTEMROOT")
+    env = {name: os.environ[name] for name in keep if name in os.environ}
+    env.update(
+        HOME=str(workdir),
+        TMPDIR=str(workdir),
+        MPLCONFIGDIR=str(matplotlib_cache_dir()),
+        OMP_NUM_THREADS=str(threads),
+        MKL_NUM_THREADS=str(threads),
+        PYTHONHASHSEED="0",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONNOUSERSITE="1",
+    )
+    return env
+
+
+def matplotlib_cache_dir() -> Path:
+    """A font cache shared by kernels so that each does not rebuild it (seconds each)."""
+    path = Path(tempfile.gettempdir()) / f"grader-mplcache-{os.getuid()}"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@contextmanager
+def run_notebook(notebook_path: Path, settings: ExecuteSettings) -> Iterator[LiveKernel]:
+    """Execute the notebook at `notebook_path` and yield the live kernel; clean up after."""
+    nb = nbformat.read(notebook_path, as_version=4)
+    workdir = Path(tempfile.mkdtemp(prefix="grade-"))
+    kernel_log = tempfile.TemporaryFile()  # the kernel's stderr, kept outside its folder
+    try:
+        shutil.copy2(notebook_path, workdir / "submission.ipynb")
+        client = NotebookClient(
+            nb,
+            timeout=settings.cell_timeout,
+            kernel_name=settings.kernel_name,
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            record_timing=False,
+            resources={"metadata": {"path": str(workdir)}},
+        )
+        started = time.perf_counter()
+        environment = kernel_environment(workdir, settings.threads)
+        with client.setup_kernel(env=environment, stdout=kernel_log, stderr=kernel_log):
+            live = _connect(client, settings, time.perf_counter() - started)
+            _execute_cells(client, nb, live.result, settings)
+            if live.result.kernel_died:
+                live.result.kernel_message += _log_tail(kernel_log)
+            yield live
+            live.channel.stop_channels()
+    finally:
+        kernel_log.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _log_tail(log: Any, budget: int = 1500) -> str:
+    """The end of the kernel's own output, which names the cause of a crash (a signal, MemoryError)."""
+    log.seek(0)
+    text = _ANSI.sub("", log.read().decode("utf-8", "replace")).strip()
+    return f"; the kernel's last words: {text[-budget:]}" if text else ""
+
+
+def _connect(client: NotebookClient, settings: ExecuteSettings, start_seconds: float) -> LiveKernel:
+    channel = BlockingKernelClient()
+    channel.load_connection_info(client.km.get_connection_info())
+    channel.start_channels()
+    channel.wait_for_ready(timeout=60)
+    result = ExecutionResult(cells=[], seed=settings.seed, kernel_start_seconds=start_seconds)
+    live = LiveKernel(client=client, channel=channel, settings=settings, result=result)
+    live._execute(_install_code())
+    info = live.request("setup", seed=settings.seed, threads=settings.threads)
+    result.device, result.versions = info["device"], info["versions"]
+    return live
+
+
+def _install_code() -> str:
+    """Code that loads the helper as module `_grader_probe` and answers with a first 'ok'."""
+    return (
+        "import sys as _s, types as _t\n"
+        "_grader_probe = _t.ModuleType('_grader_probe')\n"
+        f"exec(compile({helper_source()!r}, '<grader probe>', 'exec'), _grader_probe.__dict__)\n"
+        "_s.modules['_grader_probe'] = _grader_probe\n"
+        "_grader_probe.respond('namespace_names', '{}')\n"
+        "del _s, _t\n"
+    )
+
+
+def _execute_cells(
+    client: NotebookClient, nb: nbformat.NotebookNode, result: ExecutionResult, settings: ExecuteSettings
+) -> None:
+    started = time.perf_counter()
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if result.kernel_died:
+            result.cells.append(_cell_result(index, cell, "not-run"))
+            continue
+        result.cells.append(_run_cell(client, index, cell, result, settings))
+    result.execute_seconds = time.perf_counter() - started
+
+
+def _run_cell(
+    client: NotebookClient,
+    index: int,
+    cell: nbformat.NotebookNode,
+    result: ExecutionResult,
+    settings: ExecuteSettings,
+) -> CellResult:
+    original = cell.source
+    cell.source, note = neutralise(original)
+    started = time.perf_counter()
+    try:
+        client.execute_cell(cell, index, store_history=True)
+    except DeadKernelError:
+        result.kernel_died = True
+        result.kernel_message = f"the kernel died while running cell {index}"
+        cell.source = original
+        return _cell_result(index, cell, "crash", time.perf_counter() - started, note)
+    duration = time.perf_counter() - started
+    cell.source = original
+    status = "ok"
+    errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+    if errors:
+        timed_out = errors[-1].get("ename") == "KeyboardInterrupt" and duration >= settings.cell_timeout
+        status = "timeout" if timed_out else "error"
+    return _cell_result(index, cell, status, duration, note)
+
+
+def neutralise(source: str) -> tuple[str, str]:
+    """Comment out shell escapes and install magics; say which lines were skipped."""
+    skipped = [m.group(0).strip() for m in _NEUTRALISED.finditer(source)]
+    if not skipped:
+        return source, ""
+    cleaned = _NEUTRALISED.sub(lambda m: "pass  # skipped by the grader: " + m.group(0).strip(), source)
+    return cleaned, "skipped (no network or shell while grading): " + "; ".join(skipped)
+
+
+def _cell_result(
+    index: int, cell: nbformat.NotebookNode, status: str, duration: float = 0.0, note: str = ""
+) -> CellResult:
+    outputs = cell.get("outputs", []) if status != "not-run" else []
+    stdout = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stdout")
+    error = next((o for o in reversed(outputs) if o.get("output_type") == "error"), None)
+    images = sum(
+        1
+        for o in outputs
+        if o.get("output_type") in ("display_data", "execute_result")
+        and any(k.startswith("image/") for k in o.get("data", {}))
+    )
+    return CellResult(
+        index=index,
+        tags=[t for t in cell.metadata.get("tags", []) if isinstance(t, str)],
+        source=cell.source,
+        status=status,  # type: ignore[arg-type]
+        duration=round(duration, 3),
+        ename=str(error.get("ename", "")) if error else "",
+        evalue=str(error.get("evalue", ""))[:2000] if error else "",
+        traceback=_truncate(_ANSI.sub("", "\n".join(error.get("traceback", []))), TRACEBACK_BUDGET) if error else "",
+        stdout=_truncate(stdout, STDOUT_BUDGET),
+        images=images,
+        note=note,
+    )
+
+
+def _truncate(text: str, budget: int) -> str:
+    if len(text) <= budget:
+        return text
+    half = budget // 2
+    return f"{text[:half]}\n... [{len(text) - budget} characters cut by the grader] ...\n{text[-half:]}"
+

@@ -1,0 +1,366 @@
+"""Kernel-side half of the probe: answers the grader's questions with plain data.
+
+This file is never imported by the grader. Its source text is sent to the
+submission's kernel before the student's code runs and executed there as the
+module `_grader_probe`. Each request names a method and carries JSON arguments;
+each answer is a JSON object published as a display message of MIME type
+`application/x-grader+json`. Arrays travel as base64 of little-endian bytes.
+Nothing here knows hidden labels or expected values: it only runs the student's
+objects on inputs the grader sends and reports what came out.
+"""
+
+import base64
+import inspect
+import json
+import random
+import sys
+import traceback
+import types
+
+MIME = "application/x-grader+json"
+_IGNORED_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "_", "__", "___"}
+
+try:  # captured now, before student code can rebind them
+    from IPython.display import display as _display
+except ImportError:  # pragma: no cover - only in a kernel without IPython
+    _display = None
+
+
+def respond(method, arguments_json):
+    """Run one request and publish its answer; never raises."""
+    try:
+        arguments = json.loads(arguments_json)
+        answer = {"ok": True, "value": _METHODS[method](**arguments)}
+    except BaseException as exc:  # the student's code may raise anything
+        answer = {
+            "ok": False,
+            "error": type(exc).__name__,
+            "message": str(exc)[:2000],
+            "traceback": "".join(traceback.format_exception(exc))[-6000:],
+        }
+    _display({MIME: answer}, raw=True)
+
+
+# ---------------------------------------------------------------- set-up
+
+
+def setup(seed, threads):
+    """Seed every generator the student may use; report the device and versions."""
+    import numpy
+    import torch
+
+    random.seed(seed)
+    numpy.random.seed(seed)
+    torch.manual_seed(seed)
+    if threads:
+        torch.set_num_threads(threads)
+    versions = {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": numpy.__version__}
+    for name in ("sklearn", "matplotlib"):
+        try:
+            versions[name] = __import__(name).__version__
+        except Exception:
+            pass
+    cuda = torch.cuda.is_available()
+    if cuda:
+        torch.cuda.manual_seed_all(seed)
+    device = torch.cuda.get_device_name(0) if cuda else "cpu"
+    return {"device": ("cuda: " + device) if cuda else "cpu", "versions": versions}
+
+
+# ---------------------------------------------------------------- finding objects
+
+
+def find(spec, candidates):
+    """The first candidate variable that fits `spec`, else the best fit in the namespace.
+
+    `candidates` is a list of [name, how] pairs in the grader's order of
+    preference (names from the exercise's tagged cells, then the assignment's
+    names, then any name, most recently defined first).
+    """
+    namespace = _user_namespace()
+    rejected = []
+    for name, how in candidates:
+        if name in namespace:
+            reason = _misfit(namespace[name], spec) or (_fallback_misfit(namespace[name], spec) if how == "fallback" else None)
+            if reason is None:
+                return {"found": name, "how": how, "rejected": rejected}
+            rejected.append([name, reason])
+    return {"found": "", "how": "not-found", "rejected": rejected[:12]}
+
+
+def _misfit(value, spec):
+    """Why `value` does not fit `spec`, or None when it does."""
+    kind = spec["kind"]
+    checker = {
+        "module": _misfit_module,
+        "function": _misfit_function,
+        "tensor": _misfit_tensor,
+        "loss": _misfit_loss,
+        "optimizer": _misfit_optimizer,
+        "value": lambda value, spec: None,
+    }[kind]
+    try:
+        return checker(value, spec)
+    except Exception as exc:
+        return "raised %s: %s" % (type(exc).__name__, str(exc)[:200])
+
+
+def _fallback_misfit(value, spec):
+    """Stricter rules for variables found only by scanning the namespace."""
+    types_ = spec.get("types") or []
+    if types_ and type(value).__name__ not in types_:
+        return "a %s, not one of %s" % (type(value).__name__, ", ".join(types_))
+    hint = spec.get("name_hint") or ""
+    if spec["kind"] == "function" and not hint:
+        return "functions are only matched by tag or name"
+    if spec["kind"] == "function" and hint.lower() not in getattr(value, "__name__", "").lower():
+        return "its name does not contain %r" % hint
+    if spec.get("model_name"):
+        model_ids = {id(p) for p in _lookup(spec["model_name"]).parameters()}
+        optimizer_ids = {id(p) for group in value.param_groups for p in group["params"]}
+        if not model_ids & optimizer_ids:
+            return "it does not update the parameters of `%s`" % spec["model_name"]
+    return None
+
+
+def _misfit_module(value, spec):
+    import torch
+
+    if not isinstance(value, torch.nn.Module) or _is_loss(value):
+        return "not an nn.Module model"
+    if spec.get("in_features") is None:
+        return None
+    x = torch.zeros(4, spec["in_features"])
+    out = _forward(value, x)
+    expected = spec.get("out_features")
+    if not isinstance(out, torch.Tensor):
+        return "forward returned %s, not a tensor" % type(out).__name__
+    shape = tuple(out.shape)
+    if expected is None or shape == (4, expected) or (expected == 1 and shape == (4,)):
+        return None
+    return "a batch of 4 gave output shape %s, expected (4, %s)" % (shape, expected)
+
+
+def _misfit_function(value, spec):
+    import torch
+
+    if isinstance(value, (type, torch.nn.Module)) or not callable(value):
+        return "not a function"
+    return None
+
+
+def _misfit_tensor(value, spec):
+    import torch
+
+    if not isinstance(value, torch.Tensor):
+        return "not a tensor"
+    if spec.get("shape") is not None and list(value.shape) != list(spec["shape"]):
+        return "shape %s" % (tuple(value.shape),)
+    return None
+
+
+def _is_loss(value):
+    import torch
+
+    return isinstance(value, torch.nn.modules.loss._Loss) or type(value).__name__.endswith("Loss")
+
+
+def _misfit_loss(value, spec):
+    return None if _is_loss(value) or inspect.isfunction(value) else "not a loss function"
+
+
+def _misfit_optimizer(value, spec):
+    import torch
+
+    return None if isinstance(value, torch.optim.Optimizer) else "not a torch optimizer"
+
+
+def namespace_names():
+    """User-visible variable names in the kernel, in definition order."""
+    return list(_user_namespace())
+
+
+def _user_namespace():
+    main = sys.modules["__main__"].__dict__
+    return {
+        name: value
+        for name, value in main.items()
+        if not name.startswith("_") and name not in _IGNORED_NAMES and not isinstance(value, types.ModuleType)
+    }
+
+
+def _lookup(name):
+    namespace = _user_namespace()
+    if name not in namespace:
+        raise LookupError("no variable named %r in the notebook" % name)
+    return namespace[name]
+
+
+# ---------------------------------------------------------------- arrays
+
+
+def _decode(packed):
+    import numpy
+
+    raw = base64.b64decode(packed["data"])
+    return numpy.frombuffer(raw, dtype=numpy.dtype(packed["dtype"]).newbyteorder("<")).reshape(packed["shape"])
+
+
+def _encode(array):
+    import numpy
+
+    array = numpy.ascontiguousarray(array)
+    little = array.astype(array.dtype.newbyteorder("<"))
+    return {"dtype": array.dtype.str.lstrip("<>|="), "shape": list(array.shape), "data": base64.b64encode(little.tobytes()).decode()}
+
+
+def _to_numpy(tensor):
+    return tensor.detach().to("cpu").numpy()
+
+
+# ---------------------------------------------------------------- asking objects
+
+
+def _model_device(model):
+    for parameter in model.parameters():
+        return parameter.device
+    return None
+
+
+def _forward(model, x):
+    """Run `model` on `x` in eval mode without gradients, restoring its mode after."""
+    import torch
+
+    device = _model_device(model)
+    if device is not None:
+        x = x.to(device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return model(x)
+    finally:
+        model.train(was_training)
+
+
+def forward(name, inputs):
+    """The model's outputs on the grader's inputs (float32), as an array."""
+    import torch
+
+    model = _lookup(name)
+    x = torch.from_numpy(_decode(inputs).astype("float32"))
+    out = _forward(model, x)
+    if not isinstance(out, torch.Tensor):
+        raise TypeError("forward returned %s, not a tensor" % type(out).__name__)
+    return _encode(_to_numpy(out.float()))
+
+
+def _record_ops(fn):
+    """Run fn() and return (result, the ATen operator names it dispatched)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    ops = []
+
+    class Recorder(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types_, args=(), kwargs=None):
+            ops.append(func.overloadpacket.__name__)
+            return func(*args, **(kwargs or {}))
+
+    with Recorder():
+        result = fn()
+    return result, ops
+
+
+def forward_ops(name, inputs):
+    """The ATen operators one forward pass of the model dispatches."""
+    import torch
+
+    model = _lookup(name)
+    x = torch.from_numpy(_decode(inputs).astype("float32"))
+    _, ops = _record_ops(lambda: _forward(model, x))
+    return sorted(set(ops))
+
+
+def structure(name):
+    """The module tree: [qualified name, class name, class module] per sub-module."""
+    model = _lookup(name)
+    return [
+        [qualified or "(root)", type(module).__name__, type(module).__module__]
+        for qualified, module in model.named_modules()
+    ]
+
+
+def call(name, inputs):
+    """Call a function on a float32 tensor with gradients on; report values, ops and gradient."""
+    import torch
+
+    function = _lookup(name)
+    x = torch.from_numpy(_decode(inputs).astype("float32")).clone().requires_grad_(True)
+    out, ops = _record_ops(lambda: function(x))
+    answer = {"type": type(out).__module__ + "." + type(out).__name__, "ops": sorted(set(ops))}
+    if not isinstance(out, torch.Tensor):
+        return answer
+    answer.update(values=_encode(_to_numpy(out.float())), dtype=str(out.dtype), grad=None)
+    if out.requires_grad and out.shape == x.shape:
+        (gradient,) = torch.autograd.grad(out.sum(), x, allow_unused=True)
+        answer["grad"] = None if gradient is None else _encode(_to_numpy(gradient))
+    return answer
+
+
+def source(name):
+    """The source text of a user function, or '' when it has none."""
+    try:
+        return inspect.getsource(_lookup(name))
+    except (OSError, TypeError):
+        return ""
+
+
+def describe(name):
+    """Type, and for tensors shape, dtype and device, of a variable."""
+    import torch
+
+    value = _lookup(name)
+    answer = {"type": type(value).__name__, "module": type(value).__module__, "repr": repr(value)[:500]}
+    if isinstance(value, torch.Tensor):
+        answer.update(shape=list(value.shape), dtype=str(value.dtype), device=str(value.device))
+    return answer
+
+
+def optimizer_info(name, model):
+    """The optimizer's class and learning rates, and how many of the model's parameters it updates."""
+    optimizer = _lookup(name)
+    model_ids = {id(p) for p in _lookup(model).parameters()} if model else set()
+    optimizer_ids = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    return {
+        "type": type(optimizer).__name__,
+        "lrs": [float(group.get("lr", 0.0)) for group in optimizer.param_groups],
+        "model_params": len(model_ids),
+        "optimizer_params": len(optimizer_ids),
+        "shared_params": len(model_ids & optimizer_ids),
+    }
+
+
+def loss_value(name, inputs, targets):
+    """The loss function's value on the grader's inputs and targets."""
+    import torch
+
+    loss = _lookup(name)
+    x = torch.from_numpy(_decode(inputs).copy())
+    y = torch.from_numpy(_decode(targets).copy())
+    with torch.no_grad():
+        return float(loss(x, y))
+
+
+_METHODS = {
+    "setup": setup,
+    "find": find,
+    "namespace_names": namespace_names,
+    "forward": forward,
+    "forward_ops": forward_ops,
+    "structure": structure,
+    "call": call,
+    "source": source,
+    "describe": describe,
+    "optimizer_info": optimizer_info,
+    "loss_value": loss_value,
+}

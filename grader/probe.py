@@ -1,0 +1,271 @@
+"""Probe stage: ask the live kernel about the student's objects and get plain data back.
+
+Specs ask for objects by role ("the moons model"), not by variable name. The
+probe resolves a role to a variable in this order: names defined in the cells
+tagged with the exercise, the names the assignment asks for, then any variable
+in the namespace that fits (most recently defined first). Every resolution is
+recorded so the report can say how each object was found. Answers are arrays
+and dictionaries decoded from JSON; nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.assignment import Assignment, ObjectSpec
+from grader.execute import LiveKernel
+from grader.results import CellResult, Resolution
+
+_KIND_WORDS = {
+    "module": "nn.Module",
+    "function": "function",
+    "tensor": "tensor",
+    "loss": "loss function",
+    "optimizer": "optimizer",
+    "value": "value",
+}
+
+
+class ObjectNotFound(LookupError):
+    """No variable in the submission fits what a spec asks for."""
+
+
+@dataclass(frozen=True)
+class CallAnswer:
+    """What a student function returned for the probe input."""
+
+    type: str  # e.g. "torch.Tensor"
+    ops: list[str]  # ATen operators it dispatched
+    values: np.ndarray | None  # None when it did not return a tensor
+    dtype: str
+    grad: np.ndarray | None  # d(sum f(x))/dx, None when no gradient flowed
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    shape: tuple[int, ...]
+    dtype: str
+    device: str
+
+
+@dataclass(frozen=True)
+class OptimizerInfo:
+    type: str
+    lrs: list[float]
+    model_params: int  # parameters of the model it was checked against
+    optimizer_params: int
+    shared_params: int  # of the model's parameters, how many the optimizer updates
+
+
+class Probe:
+    """The specs' window onto one executed submission."""
+
+    def __init__(self, kernel: LiveKernel, assignment: Assignment, cells: list[CellResult]) -> None:
+        self.kernel = kernel
+        self.assignment = assignment
+        self.cells = cells
+        self.resolutions: dict[str, Resolution] = {}
+        self._cache: dict[str, Any] = {}
+        self._definition_order = definition_order(cells)
+
+    # ------------------------------------------------------------ resolving roles
+
+    def resolve(self, key: str) -> str:
+        """The student's variable name for the assignment object `key`; raise ObjectNotFound."""
+        if key not in self.resolutions:
+            self.resolutions[key] = self._resolve(self._spec(key))
+        resolution = self.resolutions[key]
+        if not resolution.found:
+            raise ObjectNotFound(resolution.detail)
+        return resolution.found
+
+    def _spec(self, key: str) -> ObjectSpec:
+        try:
+            return self.assignment.objects[key]
+        except KeyError:
+            raise KeyError(f"spec asks for object {key!r}, not declared in assignment.toml") from None
+
+    def _resolve(self, spec: ObjectSpec) -> Resolution:
+        probe_spec = spec.to_probe()
+        if spec.kind == "optimizer" and spec.for_model:
+            probe_spec["model_name"] = self._model_name_or_empty(spec.for_model)
+        answer = self._ask("find", spec=probe_spec, candidates=self._candidates(spec))
+        found, how = answer["found"], answer["how"]
+        return Resolution(object=spec.key, found=found, how=how, detail=_detail(spec, found, how, answer))
+
+    def _model_name_or_empty(self, key: str) -> str:
+        try:
+            return self.resolve(key)
+        except ObjectNotFound:
+            return ""
+
+    def _candidates(self, spec: ObjectSpec) -> list[list[str]]:
+        tagged = [
+            name
+            for cell in reversed(self.cells)
+            if spec.exercise in cell.tags
+            for name in reversed(assigned_names(cell.source))
+        ]
+        namespace = self._ask("namespace_names")
+        position = {name: i for i, name in enumerate(self._definition_order)}
+        by_recency = sorted(namespace, key=lambda n: position.get(n, -1), reverse=True)
+        candidates: list[list[str]] = []
+        seen: set[str] = set()
+        for names, how in ((tagged, "tag"), (list(spec.names), "name"), (by_recency, "fallback")):
+            for name in names:
+                if name not in seen:
+                    seen.add(name)
+                    candidates.append([name, how])
+        return candidates
+
+    # ------------------------------------------------------------ asking objects
+
+    def forward(self, key: str, inputs: np.ndarray) -> np.ndarray:
+        """The model's output on `inputs` (eval mode, no gradients)."""
+        return decode(self._ask("forward", name=self.resolve(key), inputs=encode(inputs)))
+
+    def forward_ops(self, key: str, inputs: np.ndarray) -> list[str]:
+        """The ATen operators the model's forward pass dispatches on `inputs`."""
+        return list(self._ask("forward_ops", name=self.resolve(key), inputs=encode(inputs)))
+
+    def structure(self, key: str) -> list[tuple[str, str, str]]:
+        """(qualified name, class name, class module) for every sub-module of the model."""
+        return [tuple(row) for row in self._ask("structure", name=self.resolve(key))]  # type: ignore[misc]
+
+    def call(self, key: str, inputs: np.ndarray) -> CallAnswer:
+        """Call the student's function on a float32 tensor made from `inputs`."""
+        answer = self._ask("call", name=self.resolve(key), inputs=encode(inputs))
+        return CallAnswer(
+            type=str(answer.get("type", "")),
+            ops=list(answer.get("ops", [])),
+            values=decode(answer["values"]) if answer.get("values") else None,
+            dtype=str(answer.get("dtype", "")),
+            grad=decode(answer["grad"]) if answer.get("grad") else None,
+        )
+
+    def source(self, key: str) -> str:
+        return str(self._ask("source", name=self.resolve(key)))
+
+    def tensor(self, key: str) -> TensorInfo:
+        answer = self._ask("describe", name=self.resolve(key))
+        return TensorInfo(
+            shape=tuple(int(n) for n in answer.get("shape", [])),
+            dtype=str(answer.get("dtype", answer.get("type", ""))),
+            device=str(answer.get("device", "")),
+        )
+
+    def type_name(self, key: str) -> str:
+        """The class name of the student's object, e.g. 'BCEWithLogitsLoss'."""
+        return str(self._ask("describe", name=self.resolve(key))["type"])
+
+    def optimizer(self, key: str, model_key: str) -> OptimizerInfo:
+        answer = self._ask("optimizer_info", name=self.resolve(key), model=self.resolve(model_key))
+        return OptimizerInfo(**{k: answer[k] for k in OptimizerInfo.__dataclass_fields__})
+
+    def loss_value(self, key: str, inputs: np.ndarray, targets: np.ndarray) -> float:
+        return float(
+            self._ask("loss_value", name=self.resolve(key), inputs=encode(inputs), targets=encode(targets))
+        )
+
+    def cells_of(self, exercise: str) -> list[CellResult]:
+        """The executed cells tagged with `exercise` (empty when tags were lost)."""
+        return [cell for cell in self.cells if exercise in cell.tags]
+
+    def cells_mentioning(self, key: str) -> list[CellResult]:
+        """Cells whose source uses the student's variable for object `key`."""
+        name = self.resolve(key)
+        pattern = re.compile(rf"\b{re.escape(name)}\b")
+        return [cell for cell in self.cells if pattern.search(cell.source)]
+
+    def _ask(self, method: str, **arguments: Any) -> Any:
+        key = method + json.dumps(arguments, sort_keys=True)
+        if key not in self._cache:
+            self._cache[key] = self.kernel.request(method, **arguments)
+        return self._cache[key]
+
+
+def _detail(spec: ObjectSpec, found: str, how: str, answer: dict[str, Any]) -> str:
+    what = _KIND_WORDS[spec.kind]
+    if spec.kind == "module" and spec.in_features is not None:
+        what += f" with {spec.in_features} inputs and {spec.out_features} outputs"
+    if how == "tag":
+        return f"`{found}`, defined in the cells tagged {spec.exercise}"
+    if how == "name":
+        return f"`{found}`, the name the assignment asks for"
+    if how == "fallback":
+        return f"`{found}`, the most recently defined {what} in the notebook (tags and names did not match)"
+    rejected = "; ".join(f"`{name}`: {why}" for name, why in answer.get("rejected", [])[:5])
+    looked = ", ".join(f"`{n}`" for n in spec.names) or "none"
+    message = f"no {what} found for {spec.key} (looked in cells tagged {spec.exercise}, at names {looked}, then the whole namespace)"
+    return message + (f"; rejected {rejected}" if rejected else "")
+
+
+def assigned_names(source: str) -> list[str]:
+    """Top-level names a cell binds, in order (magics and shell lines ignored)."""
+    cleaned = "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+    )
+    try:
+        tree = ast.parse(cleaned)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        names.extend(_bound_by(node))
+    return names
+
+
+def _bound_by(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        targets = [node.target]
+    elif isinstance(node, (ast.For, ast.AsyncFor)):
+        targets = [node.target]
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
+    return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+
+
+def definition_order(cells: list[CellResult]) -> list[str]:
+    """Every name bound in the notebook, ordered by the position of its last binding."""
+    last: dict[str, int] = {}
+    position = 0
+    for cell in cells:
+        for name in assigned_names(cell.source):
+            last[name] = position
+            position += 1
+    return sorted(last, key=last.__getitem__)
+
+
+def encode(array: np.ndarray) -> dict[str, Any]:
+    """Pack an array for the wire: dtype, shape and base64 of little-endian bytes."""
+    array = np.ascontiguousarray(array)
+    little = array.astype(array.dtype.newbyteorder("<"))
+    return {
+        "dtype": array.dtype.str.lstrip("<>|="),
+        "shape": list(array.shape),
+        "data": base64.b64encode(little.tobytes()).decode(),
+    }
+
+
+def decode(packed: Any) -> np.ndarray:
+    """Unpack an array sent by the kernel, validating what it claims to be."""
+    if not isinstance(packed, dict):
+        raise ValueError("the kernel sent a malformed array")
+    dtype = np.dtype(str(packed.get("dtype"))).newbyteorder("<")
+    if dtype.kind not in "fiub":
+        raise ValueError(f"the kernel sent an array of unexpected dtype {dtype}")
+    shape = tuple(int(n) for n in packed.get("shape", []))
+    raw = base64.b64decode(str(packed.get("data", "")))
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))

@@ -1,0 +1,164 @@
+"""Plain typed data that flows between the pipeline stages.
+
+Every stage takes and returns these dataclasses; they serialise to JSON with
+`dataclasses.asdict` and are reloaded defensively by `SubmissionResult.from_dict`,
+so a report can be rebuilt from stored results without re-grading.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# The failure taxonomy of a check: a wrong value is a *failure*, a missing
+# student object or a student function that raises is an *error*, a probe that
+# hangs is a *timeout*, a dead kernel is a *crash*.
+CheckOutcome = Literal["passed", "failed", "error", "timeout", "crash", "skipped"]
+
+# What happened to one notebook cell.
+CellStatus = Literal["ok", "error", "timeout", "crash", "not-run", "skipped"]
+
+# What happened to the submission as a whole.
+#   graded             executed and checked (cells may still have failed)
+#   kernel-died        the kernel died part-way; checks ran against what was left
+#   invalid            not a readable notebook: nothing was executed
+#   unknown-assignment no assignment matched the notebook
+#   grader-error       a bug in the grader; the message says where
+SubmissionStatus = Literal[
+    "graded", "kernel-died", "invalid", "unknown-assignment", "grader-error"
+]
+
+
+@dataclass
+class CellResult:
+    """One executed (or skipped) code cell of a submission."""
+
+    index: int
+    tags: list[str]
+    source: str
+    status: CellStatus
+    duration: float = 0.0
+    ename: str = ""
+    evalue: str = ""
+    traceback: str = ""  # ANSI colour codes stripped
+    stdout: str = ""  # truncated to a budget
+    images: int = 0  # number of image outputs (figures) the cell produced
+    note: str = ""  # e.g. "shell escape neutralised"
+
+
+@dataclass
+class ExecutionResult:
+    """The outcome of running a notebook once in a fresh kernel."""
+
+    cells: list[CellResult]
+    kernel_died: bool = False
+    kernel_message: str = ""
+    device: str = "cpu"
+    seed: int = 0
+    versions: dict[str, str] = field(default_factory=dict)
+    kernel_start_seconds: float = 0.0
+    execute_seconds: float = 0.0
+
+
+@dataclass
+class Resolution:
+    """How a spec's named object was found in the student's namespace."""
+
+    object: str  # the spec's name for it, e.g. "moons_model"
+    found: str  # the student's variable name, "" when not found
+    how: Literal["tag", "name", "fallback", "not-found"]
+    detail: str  # a sentence for the report
+
+
+@dataclass
+class CheckResult:
+    """One hidden check (a pytest test) run against one submission."""
+
+    id: str  # stable id: "<spec file>::<test name>"
+    exercise: str
+    description: str  # the test's docstring first line, or its name
+    points: float
+    max_points: float
+    outcome: CheckOutcome
+    message: str = ""  # what was expected and what was found
+    duration: float = 0.0
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    title: str
+    points: float
+    max_points: float
+    checks: list[CheckResult]
+
+
+@dataclass
+class SubmissionResult:
+    """Everything recorded about grading one submission file."""
+
+    submission: str  # unique id within the batch, from the relative path
+    student: str
+    path: str  # the notebook path relative to the submissions folder
+    assignment: str  # assignment id, "" when unknown
+    assignment_title: str
+    identified_by: str  # how the assignment was recognised
+    status: SubmissionStatus
+    message: str  # one line for the class table
+    score: float
+    max_score: float
+    exercises: list[ExerciseResult] = field(default_factory=list)
+    resolutions: list[Resolution] = field(default_factory=list)
+    execution: ExecutionResult | None = None
+    notebook_hash: str = ""
+    spec_hash: str = ""
+    grader_version: str = ""
+    graded_at: str = ""  # ISO 8601, UTC
+    seconds: float = 0.0  # wall time of the whole submission
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
+        """Rebuild a result from JSON, ignoring unknown keys and filling missing ones."""
+        execution = data.get("execution")
+        return _build(
+            cls,
+            data,
+            exercises=[
+                _build(
+                    ExerciseResult,
+                    ex,
+                    checks=[_build(CheckResult, c) for c in ex.get("checks", [])],
+                )
+                for ex in data.get("exercises", [])
+            ],
+            resolutions=[_build(Resolution, r) for r in data.get("resolutions", [])],
+            execution=(
+                _build(
+                    ExecutionResult,
+                    execution,
+                    cells=[_build(CellResult, c) for c in execution.get("cells", [])],
+                )
+                if isinstance(execution, dict)
+                else None
+            ),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> SubmissionResult:
+        return cls.from_dict(json.loads(text))
+
+
+def _build(cls: type, data: dict[str, Any], **nested: Any) -> Any:
+    """Construct dataclass `cls` from `data`, keeping only the fields it declares."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {k: v for k, v in data.items() if k in names and k not in nested}
+    kwargs.update(nested)
+    return cls(**kwargs)

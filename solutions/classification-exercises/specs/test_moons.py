@@ -1,0 +1,123 @@
+"""Ex 2–5: the moons classifier, its loss and optimizer, its training and its plot."""
+
+import re
+
+import numpy as np
+import pytest
+
+from grader.spec import (
+    NONLINEAR_OPS,
+    accuracy,
+    affine_deviation,
+    labels_from_binary_outputs,
+    uses_any,
+)
+
+# Measured with the reference solution over training seeds 0–4 on hidden draws
+# (see the closing note of the issue): ≥ 99 %. The exercise asks for > 96 %.
+MOONS_ACCURACY = 0.96
+PROBABILITY_LOSSES = {"BCELoss"}
+
+
+@pytest.mark.exercise("ex2")
+@pytest.mark.points(1)
+def test_moons_model_outputs_one_value_per_point(submission, hidden_moons):
+    """The moons model maps a batch of 2-D points to one output per point"""
+    X, _ = hidden_moons
+    out = submission.forward("moons_model", X[:8])
+    assert out.shape in {(8, 1), (8,)}, f"a batch of 8 points should give shape (8, 1); got {out.shape}"
+
+
+@pytest.mark.exercise("ex2")
+@pytest.mark.points(1)
+def test_moons_model_is_not_affine(submission):
+    """The moons model is a non-linear function of its input (affine test on probe points)"""
+    deviation = affine_deviation(lambda x: submission.forward("moons_model", x), -3, 3, features=2)
+    assert deviation > 1e-3, (
+        "the model behaves like an affine map on probe points "
+        f"(relative deviation {deviation:.1e}); add non-linear activations between the layers"
+    )
+
+
+@pytest.mark.exercise("ex2")
+@pytest.mark.points(1)
+def test_moons_model_uses_an_activation(submission, hidden_moons):
+    """The moons model's forward pass applies a non-linear activation"""
+    ops = submission.forward_ops("moons_model", hidden_moons[0][:8])
+    assert uses_any(ops, NONLINEAR_OPS), (
+        f"the forward pass only used {', '.join(ops) or 'no operators'}: no activation such as ReLU"
+    )
+
+
+@pytest.mark.exercise("ex3")
+@pytest.mark.points(1)
+def test_moons_loss_is_binary_cross_entropy(submission):
+    """The moons loss is a binary cross-entropy and computes it correctly"""
+    kind = submission.type_name("moons_loss")
+    assert kind in {"BCEWithLogitsLoss", "BCELoss"}, f"expected nn.BCEWithLogitsLoss (or nn.BCELoss); found {kind}"
+    rng = np.random.default_rng(3)
+    targets = rng.integers(0, 2, size=16).astype(np.float32)
+    if kind == "BCELoss":
+        inputs = rng.uniform(0.05, 0.95, size=16).astype(np.float32)
+        expected = -np.mean(targets * np.log(inputs) + (1 - targets) * np.log(1 - inputs))
+    else:
+        inputs = rng.normal(0, 2, size=16).astype(np.float32)
+        expected = np.mean(np.logaddexp(0, inputs) - targets * inputs)
+    value = submission.loss_value("moons_loss", inputs, targets)
+    assert abs(value - expected) < 1e-4, f"on probe inputs the loss gave {value:.5f}, binary cross-entropy is {expected:.5f}"
+
+
+@pytest.mark.exercise("ex3")
+@pytest.mark.points(1)
+def test_optimizer_updates_the_moons_model(submission):
+    """The optimizer updates every parameter of the moons model"""
+    info = submission.optimizer("moons_optimizer", "moons_model")
+    assert info.model_params > 0 and info.shared_params == info.model_params, (
+        f"the {info.type} optimizer updates {info.shared_params} of the model's {info.model_params} parameters"
+    )
+
+
+@pytest.mark.exercise("ex4")
+@pytest.mark.points(3)
+def test_moons_accuracy_on_hidden_data(submission, hidden_moons):
+    """The trained moons model is more than 96 % accurate on a hidden draw of moons"""
+    X, y = hidden_moons
+    outputs = submission.forward("moons_model", X)
+    assert outputs.shape in {(len(X), 1), (len(X),)}, f"expected one output per point, got shape {outputs.shape}"
+    predicted = labels_from_binary_outputs(outputs, probabilities=_outputs_probabilities(submission, outputs))
+    score = accuracy(predicted, y)
+    assert score > MOONS_ACCURACY, (
+        f"accuracy {score:.1%} on {len(X)} hidden moons points; more than {MOONS_ACCURACY:.0%} is required"
+    )
+
+
+@pytest.mark.exercise("ex4")
+@pytest.mark.points(1)
+def test_training_reports_every_10_epochs(submission):
+    """The training loop prints its progress every 10 epochs"""
+    cells = submission.cells_mentioning("moons_model")
+    epochs = [
+        [int(n) for n in re.findall(r"epoch\D{0,3}?(\d+)", cell.stdout, flags=re.I)] for cell in cells
+    ]
+    best = max(epochs, key=len, default=[])
+    steps = {b - a for a, b in zip(best, best[1:])}
+    assert len(best) >= 3 and steps == {10}, (
+        "expected lines like 'Epoch: 0 …', 'Epoch: 10 …', 'Epoch: 20 …' from the training cell; "
+        f"found epochs {best[:8] or 'none'}"
+    )
+
+
+@pytest.mark.exercise("ex5")
+@pytest.mark.points(1)
+def test_moons_decision_boundary_is_plotted(submission):
+    """A cell using the trained moons model draws a figure"""
+    drawn = [cell for cell in submission.cells_mentioning("moons_model") if cell.images and cell.status == "ok"]
+    assert drawn, "no cell that uses the moons model produced a figure; plot its decision boundary"
+
+
+def _outputs_probabilities(submission, outputs: np.ndarray) -> bool:
+    """Whether the model outputs probabilities (paired with BCELoss) rather than logits."""
+    try:
+        return submission.type_name("moons_loss") in PROBABILITY_LOSSES
+    except LookupError:
+        return bool(outputs.min() >= 0 and outputs.max() <= 1)

@@ -1,0 +1,77 @@
+"""Ex 7: the spirals data split, a multi-class model, its training and its plot."""
+
+import numpy as np
+import pytest
+
+from grader.spec import accuracy, affine_deviation, labels_from_multiclass_outputs
+
+# Measured with the reference solution over training seeds 0–4 on the hidden
+# draw (see the closing note of the issue). The exercise asks for > 95 %.
+SPIRALS_ACCURACY = 0.95
+SPLIT = {
+    "spirals_X_train": ((240, 2), "torch.float32"),
+    "spirals_X_test": ((60, 2), "torch.float32"),
+    "spirals_y_train": ((240,), "torch.int64"),
+    "spirals_y_test": ((60,), "torch.int64"),
+}
+
+
+@pytest.mark.exercise("ex7")
+@pytest.mark.points(1)
+def test_spirals_split_into_tensors(submission):
+    """The spirals are split 80/20 into float32 features and int64 labels"""
+    wrong = []
+    for key, (shape, dtype) in SPLIT.items():
+        info = submission.tensor(key)
+        if info.shape != shape or info.dtype != dtype:
+            wrong.append(f"{submission.resolve(key)}: {info.shape} {info.dtype}, expected {shape} {dtype}")
+    assert not wrong, "; ".join(wrong)
+
+
+@pytest.mark.exercise("ex7")
+@pytest.mark.points(1)
+def test_spirals_model_outputs_three_logits(submission, hidden_spirals):
+    """The spirals model maps 2-D points to 3 class scores"""
+    out = submission.forward("spirals_model", hidden_spirals[0][:8])
+    assert out.shape == (8, 3), f"a batch of 8 points should give shape (8, 3); got {out.shape}"
+
+
+@pytest.mark.exercise("ex7")
+@pytest.mark.points(1)
+def test_spirals_model_is_not_affine(submission):
+    """The spirals model is a non-linear function of its input"""
+    deviation = affine_deviation(lambda x: submission.forward("spirals_model", x), -1.5, 1.5, features=2)
+    assert deviation > 1e-3, f"the model is affine on probe points (deviation {deviation:.1e}); spirals need non-linear layers"
+
+
+@pytest.mark.exercise("ex7")
+@pytest.mark.points(1)
+def test_spirals_loss_and_optimizer(submission):
+    """A multi-class loss and an optimizer over the spirals model's parameters"""
+    kind = submission.type_name("spirals_loss")
+    assert kind in {"CrossEntropyLoss", "NLLLoss"}, f"expected nn.CrossEntropyLoss for 3 classes; found {kind}"
+    info = submission.optimizer("spirals_optimizer", "spirals_model")
+    assert info.model_params > 0 and info.shared_params == info.model_params, (
+        f"the {info.type} optimizer updates {info.shared_params} of the model's {info.model_params} parameters"
+    )
+
+
+@pytest.mark.exercise("ex7")
+@pytest.mark.points(3)
+def test_spirals_accuracy_on_hidden_data(submission, hidden_spirals):
+    """The trained spirals model is more than 95 % accurate on a hidden draw of spirals"""
+    X, y = hidden_spirals
+    outputs = submission.forward("spirals_model", X)
+    assert outputs.shape == (len(X), 3), f"expected shape ({len(X)}, 3), got {outputs.shape}"
+    score = accuracy(labels_from_multiclass_outputs(outputs), y)
+    assert score > SPIRALS_ACCURACY, (
+        f"accuracy {score:.1%} on {len(X)} hidden spiral points; more than {SPIRALS_ACCURACY:.0%} is required"
+    )
+
+
+@pytest.mark.exercise("ex7")
+@pytest.mark.points(1)
+def test_spirals_decision_boundary_is_plotted(submission):
+    """A cell using the trained spirals model draws a figure"""
+    drawn = [cell for cell in submission.cells_mentioning("spirals_model") if cell.images and cell.status == "ok"]
+    assert drawn, "no cell that uses the spirals model produced a figure; plot its decision boundary"
