@@ -42,14 +42,12 @@ class _Item:
 class SpecCollector:
     """pytest plugin: provides the `submission` fixture and records one result per test."""
 
-    probe: Probe | None
+    probe: Probe
     items: dict[str, _Item] = field(default_factory=dict)
     collection_errors: list[str] = field(default_factory=list)
 
     @pytest.fixture
     def submission(self) -> Probe:
-        if self.probe is None:
-            raise SpecError("no submission to check (collect-only run)")
         return self.probe
 
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -86,15 +84,6 @@ def run_checks(assignment: Assignment, probe: Probe) -> list[ExerciseResult]:
     """Run the hidden specs of `assignment` against `probe`; group the results by exercise."""
     collector = SpecCollector(probe)
     pytest.main(pytest_arguments(assignment), plugins=[collector])
-    if collector.collection_errors:
-        raise SpecError("; ".join(collector.collection_errors))
-    return group_by_exercise(assignment, collector.items)
-
-
-def collect_checks(assignment: Assignment) -> list[ExerciseResult]:
-    """The checks of `assignment` with zero points each, without running any (for ungraded rows)."""
-    collector = SpecCollector(None)
-    pytest.main([*pytest_arguments(assignment), "--collect-only"], plugins=[collector])
     if collector.collection_errors:
         raise SpecError("; ".join(collector.collection_errors))
     return group_by_exercise(assignment, collector.items)

@@ -142,13 +142,17 @@ def helper_source() -> str:
     return (Path(__file__).parent / "kernel_helper.py").read_text(encoding="utf-8")
 
 
-def kernel_environment(workdir: Path, threads: int) -> dict[str, str]:
-    """A scrubbed environment: only what Python and Jupyter need, no grader secrets."""
+def kernel_environment(home: Path, threads: int) -> dict[str, str]:
+    """A scrubbed environment: only what Python and Jupyter need, no grader secrets.
+
+    HOME (where IPython keeps its profile) is a throw-away folder beside the
+    working directory, so the working directory holds only the submission.
+    """
     keep = ("PATH", "LANG", "LC_ALL", "TZ", "VIRTUAL_ENV", "CUDA_VISIBLE_DEVICES", "SYSTEMROOT")
     env = {name: os.environ[name] for name in keep if name in os.environ}
     env.update(
-        HOME=str(workdir),
-        TMPDIR=str(workdir),
+        HOME=str(home),
+        TMPDIR=str(home),
         MPLCONFIGDIR=str(matplotlib_cache_dir()),
         OMP_NUM_THREADS=str(threads),
         MKL_NUM_THREADS=str(threads),
@@ -170,7 +174,10 @@ def matplotlib_cache_dir() -> Path:
 def run_notebook(notebook_path: Path, settings: ExecuteSettings) -> Iterator[LiveKernel]:
     """Execute the notebook at `notebook_path` and yield the live kernel; clean up after."""
     nb = nbformat.read(notebook_path, as_version=4)
-    workdir = Path(tempfile.mkdtemp(prefix="grade-"))
+    scratch = Path(tempfile.mkdtemp(prefix="grade-"))
+    workdir, home = scratch / "work", scratch / "home"
+    workdir.mkdir()
+    home.mkdir()
     kernel_log = tempfile.TemporaryFile()  # the kernel's stderr, kept outside its folder
     try:
         shutil.copy2(notebook_path, workdir / "submission.ipynb")
@@ -184,7 +191,7 @@ def run_notebook(notebook_path: Path, settings: ExecuteSettings) -> Iterator[Liv
             resources={"metadata": {"path": str(workdir)}},
         )
         started = time.perf_counter()
-        environment = kernel_environment(workdir, settings.threads)
+        environment = kernel_environment(home, settings.threads)
         with client.setup_kernel(env=environment, stdout=kernel_log, stderr=kernel_log):
             live = _connect(client, settings, time.perf_counter() - started)
             _execute_cells(client, nb, live.result, settings)
@@ -194,7 +201,7 @@ def run_notebook(notebook_path: Path, settings: ExecuteSettings) -> Iterator[Liv
             live.channel.stop_channels()
     finally:
         kernel_log.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _log_tail(log: Any, budget: int = 1500) -> str:

@@ -18,6 +18,7 @@ import traceback
 import types
 
 MIME = "application/x-grader+json"
+FIT_SECONDS = 2.0  # a candidate whose forward pass takes longer is skipped, not waited for
 _IGNORED_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "_", "__", "___"}
 
 try:  # captured now, before student code can rebind them
@@ -131,7 +132,7 @@ def _misfit_module(value, spec):
     if spec.get("in_features") is None:
         return None
     x = torch.zeros(4, spec["in_features"])
-    out = _forward(value, x)
+    out = _time_limited(lambda: _forward(value, x), FIT_SECONDS)
     expected = spec.get("out_features")
     if not isinstance(out, torch.Tensor):
         return "forward returned %s, not a tensor" % type(out).__name__
@@ -139,6 +140,25 @@ def _misfit_module(value, spec):
     if expected is None or shape == (4, expected) or (expected == 1 and shape == (4,)):
         return None
     return "a batch of 4 gave output shape %s, expected (4, %s)" % (shape, expected)
+
+
+def _time_limited(fn, seconds):
+    """fn(), interrupted with TimeoutError after `seconds` (main thread, POSIX only)."""
+    import signal
+
+    if not hasattr(signal, "setitimer"):
+        return fn()
+
+    def expire(signum, frame):
+        raise TimeoutError("took longer than %.0f s" % seconds)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _misfit_function(value, spec):

@@ -1,0 +1,41 @@
+"""Check stage: hidden specs run in-process, outcomes mapped onto the failure taxonomy."""
+
+import pytest
+
+from grader.check import run_checks
+from grader.probe import Probe
+from tests.conftest import code, live_kernel, notebook
+
+
+@pytest.fixture(scope="module")
+def wrong_square(tmp_path_factory):
+    nb = notebook(
+        code("import torch\nfrom torch import nn"),
+        code("def square(x):\n    return x + x\nprint(square(torch.tensor(3.0)))", "ex2"),
+    )
+    yield from live_kernel(nb, tmp_path_factory.mktemp("check"))
+
+
+def _by_id(exercises):
+    return {c.id: c for e in exercises for c in e.checks}
+
+
+def test_wrong_value_is_a_failure_missing_object_an_error(wrong_square, mini):
+    checks = _by_id(run_checks(mini, Probe(wrong_square, mini, wrong_square.result.cells)))
+    layer = checks["test_mini.py::test_layer_shape"]
+    assert (layer.outcome, layer.points, layer.max_points) == ("error", 0, 2)
+    assert "no nn.Module with 2 inputs and 1 outputs found for layer" in layer.message
+    square = checks["test_mini.py::test_square_values"]
+    assert (square.outcome, square.points) == ("failed", 0)
+    assert square.message.startswith("square([-2.0, 0.5, 3.0]) gave [-4.0, 1.0, 6.0]")
+    printed = checks["test_mini.py::test_square_printed"]
+    assert (printed.outcome, printed.points, printed.description) == ("failed", 0, "The square cell prints a result")
+
+
+def test_results_are_grouped_by_exercise_in_assignment_order(wrong_square, mini):
+    exercises = run_checks(mini, Probe(wrong_square, mini, wrong_square.result.cells))
+    assert [(e.id, e.title, e.max_points) for e in exercises] == [
+        ("ex1", "Ex 1 · a linear layer", 2),
+        ("ex2", "Ex 2 · a square function", 2),
+    ]
+

@@ -1,0 +1,75 @@
+"""Execute stage: real kernels on notebooks built in memory."""
+
+import os
+
+import pytest
+
+from grader.execute import ExecuteSettings, neutralise
+from tests.conftest import code, live_kernel, notebook
+
+SECRET = "GRADER_TEST_SECRET"
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    os.environ[SECRET] = "hidden-value"
+    nb = notebook(
+        code("import os, pathlib\nprint(sorted(os.listdir('.')))\nprint(os.environ.get('GRADER_TEST_SECRET'))"),
+        code("x = 1\nraise ValueError('broken on purpose')", "ex1"),
+        code("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\nprint('after', x)", "ex2"),
+        code("!pip install torchmetrics\nprint('still here')"),
+        code("import time\ntime.sleep(30)"),
+        code("print('runs after the timeout')"),
+    )
+    settings = ExecuteSettings(cell_timeout=3, probe_timeout=10)
+    yield from live_kernel(nb, tmp_path_factory.mktemp("exec"), settings)
+    del os.environ[SECRET]
+
+
+def _cell(executed, index):
+    return next(c for c in executed.result.cells if c.index == index)
+
+
+def test_kernel_runs_in_a_folder_holding_only_the_submission(executed):
+    first = _cell(executed, 1)
+    assert first.status == "ok"
+    assert first.stdout.splitlines() == ["['submission.ipynb']", "None"]
+
+
+def test_failing_cell_is_recorded_and_execution_goes_on(executed):
+    broken = _cell(executed, 2)
+    assert (broken.status, broken.ename, broken.evalue, broken.tags) == ("error", "ValueError", "broken on purpose", ["ex1"])
+    assert "raise ValueError" in broken.traceback and "\x1b[" not in broken.traceback
+    later = _cell(executed, 3)
+    assert later.status == "ok" and later.stdout == "after 1\n" and later.images == 1
+
+
+def test_shell_escapes_are_neutralised_with_a_note(executed):
+    cell = _cell(executed, 4)
+    assert cell.status == "ok" and cell.stdout == "still here\n"
+    assert "!pip install torchmetrics" in cell.note and cell.source.startswith("!pip install")
+
+
+def test_timed_out_cell_is_interrupted_and_later_cells_run(executed):
+    assert _cell(executed, 5).status == "timeout"
+    assert _cell(executed, 6).stdout == "runs after the timeout\n"
+
+
+def test_records_device_seed_and_versions(executed):
+    result = executed.result
+    assert result.device == "cpu" and result.seed == 0
+    assert {"python", "torch", "numpy"} <= set(result.versions)
+
+
+def test_neutralise_leaves_ordinary_code_alone():
+    assert neutralise("x = 1  # not !pip") == ("x = 1  # not !pip", "")
+    cleaned, note = neutralise("%pip install foo\ny = 2")
+    assert cleaned.splitlines()[1] == "y = 2" and "%pip install foo" in note
+
+
+def test_kernel_death_is_recorded_and_later_cells_not_run(tmp_path):
+    nb = notebook(code("import os\nos._exit(3)"), code("print('never')"))
+    for live in live_kernel(nb, tmp_path):
+        statuses = [c.status for c in live.result.cells]
+        assert statuses == ["crash", "not-run"]
+        assert live.result.kernel_died and "cell 1" in live.result.kernel_message

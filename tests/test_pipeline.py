@@ -1,0 +1,95 @@
+"""The whole pipeline on the tiny `mini` assignment, through the library and the CLI."""
+
+import csv
+import json
+import sqlite3
+
+import pytest
+
+from grader.cli import main
+from grader.pipeline import grade_folder
+from tests.conftest import FAST, FIXTURE_SOLUTIONS, code, notebook, write
+
+SOLVED = [code("import torch\nfrom torch import nn"), code("layer = nn.Linear(2, 1)", "ex1"),
+          code("def square(x):\n    return x * x\nprint(square(torch.tensor(3.0)))", "ex2")]
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    root = tmp_path_factory.mktemp("batch")
+    folder, out = root / "submissions", root / "out"
+    write(notebook(*SOLVED, assignment="mini"), folder / "ada" / "mini.ipynb")
+    renamed = [code("import torch\nfrom torch import nn"), code("my_layer = nn.Linear(2, 1)"),
+               code("def square_it(x):\n    return x * x\nprint(square_it(torch.tensor(3.0)))")]
+    write(notebook(*renamed, assignment="mini"), folder / "bo" / "mini.ipynb")
+    write(notebook(code("layer = 1\nsquare = 2\nraise KeyError('x')", "ex1"), assignment="mini"), folder / "cy" / "mini.ipynb")
+    (folder / "dee").mkdir()
+    (folder / "dee" / "mini.ipynb").write_text("{ this is not json", encoding="utf-8")
+    write(notebook(code("print('a pandas homework about something else entirely')")), folder / "eve" / "other.ipynb")
+    summary = grade_folder(folder, out, FIXTURE_SOLUTIONS, FAST)
+    return folder, out, summary
+
+
+def _result(batch, student):
+    return next(r for r in batch[2].results if r.student == student)
+
+
+def test_solution_scores_full_marks(batch):
+    ada = _result(batch, "ada")
+    assert (ada.status, ada.score, ada.max_score) == ("graded", 4, 4)
+    assert [r.how for r in ada.resolutions] == ["tag", "tag"]
+
+
+def test_renamed_untagged_objects_are_found_by_fallback(batch):
+    bo = _result(batch, "bo")
+    assert bo.score == 3  # the 'printed in ex2' check needs the tag
+    assert {(r.object, r.found, r.how) for r in bo.resolutions} == {("layer", "my_layer", "fallback"), ("square", "square_it", "fallback")}
+
+
+def test_broken_notebook_gets_zero_with_its_traceback(batch):
+    cy = _result(batch, "cy")
+    assert (cy.status, cy.score) == ("graded", 0)
+    assert cy.message == "1 cell(s) failed: 1"
+    assert cy.execution.cells[0].ename == "KeyError"
+
+
+def test_invalid_and_unknown_notebooks_get_a_row_with_a_reason(batch):
+    dee, eve = _result(batch, "dee"), _result(batch, "eve")
+    assert dee.status == "invalid" and dee.message.startswith("not a readable notebook")
+    assert eve.status == "unknown-assignment" and "could not tell which assignment" in eve.message
+
+
+def test_output_contract(batch):
+    _, out, summary = batch
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert [r["submission"] for r in rows] == ["ada__mini", "bo__mini", "cy__mini", "dee__mini", "eve__other"]
+    assert {"submission", "student", "assignment", "score", "max_score", "status"} <= set(rows[0])
+    result = json.loads((out / "ada__mini" / "result.json").read_text())
+    assert result["execution"]["seed"] == 0 and result["spec_hash"] and result["notebook_hash"]
+    assert result["exercises"][0]["checks"][0]["outcome"] == "passed"
+    assert (out / "ada__mini" / "report.html").is_file() and (out / "index.html").is_file()
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM submissions").fetchone() == (5,)
+
+
+def test_unchanged_batch_is_not_executed_again(batch):
+    folder, out, _ = batch
+    again = grade_folder(folder, out, FIXTURE_SOLUTIONS, FAST)
+    assert (again.regraded, again.reused) == (0, 5)
+    assert [r.score for r in again.results] == [r.score for r in batch[2].results]
+
+
+def test_cli_grades_and_exits_zero_even_when_submissions_fail(tmp_path, capsys):
+    write(notebook(code("raise SystemExit('bye')", "ex1"), assignment="mini"), tmp_path / "s" / "zed.ipynb")
+    code_ = main([str(tmp_path / "s"), "--out", str(tmp_path / "o"), "--solutions", str(FIXTURE_SOLUTIONS), "--quiet"])
+    assert code_ == 0
+    assert "zed" in capsys.readouterr().out
+    assert (tmp_path / "o" / "grades.csv").read_text().splitlines()[1].startswith("zed,zed,mini,0,4,graded")
+
+
+def test_cli_usage_errors_exit_2_with_the_fix(tmp_path, capsys):
+    assert main([str(tmp_path / "missing")]) == 2
+    assert "submissions folder" in capsys.readouterr().err
+    (tmp_path / "s").mkdir()
+    assert main([str(tmp_path / "s"), "--cell-timeout", "0"]) == 2
+    assert "Invalid cell_timeout 0: must be at least 1 (from the command line)" in capsys.readouterr().err

@@ -1,0 +1,123 @@
+"""Probe stage: resolving objects by tag, name and fallback; plain-data answers."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from grader.assignment import ObjectSpec
+from grader.execute import ExecuteSettings, ProbeError, ProbeTimeout
+from grader.probe import ObjectNotFound, Probe, assigned_names, decode, encode
+from tests.conftest import code, live_kernel, notebook
+
+CELLS = [
+    code("import time\nimport torch\nfrom torch import nn"),
+    code("net = nn.Linear(2, 1)", "ex1"),
+    code("layer = nn.Linear(2, 1)"),
+    code("too_wide = nn.Linear(3, 1)\nclf = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))"),
+    code(
+        "class Boom(nn.Module):\n    def forward(self, x):\n        raise RuntimeError('boom')\nboom = Boom()\n"
+        "class Slow(nn.Module):\n    def forward(self, x):\n        time.sleep(60)\nslow = Slow()"
+    ),
+    code("def my_square(x):\n    return x * x", "ex2"),
+    code("def cube_numpy(x):\n    return torch.from_numpy(x.detach().numpy() ** 3)"),
+]
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    settings = ExecuteSettings(cell_timeout=20, probe_timeout=3)
+    yield from live_kernel(notebook(*CELLS), tmp_path_factory.mktemp("probe"), settings)
+
+
+def _probe(kernel, mini, **objects: ObjectSpec) -> Probe:
+    return Probe(kernel, dataclasses.replace(mini, objects=objects), kernel.result.cells)
+
+
+def _module(exercise="ex9", names=(), **kwargs) -> ObjectSpec:
+    return ObjectSpec(key="model", kind="module", exercise=exercise, names=names, in_features=2, out_features=1, **kwargs)
+
+
+def test_resolves_by_tag_first(kernel, mini):
+    probe = _probe(kernel, mini, model=_module(exercise="ex1", names=("layer",)))
+    assert probe.resolve("model") == "net"
+    assert probe.resolutions["model"].how == "tag"
+
+
+def test_resolves_by_the_assignment_name_when_untagged(kernel, mini):
+    probe = _probe(kernel, mini, model=_module(names=("layer",)))
+    assert (probe.resolve("model"), probe.resolutions["model"].how) == ("layer", "name")
+
+
+def test_falls_back_to_the_latest_fitting_module(kernel, mini):
+    probe = _probe(kernel, mini, model=_module(names=("missing",)))
+    assert probe.resolve("model") == "clf"
+    resolution = probe.resolutions["model"]
+    assert resolution.how == "fallback" and "most recently defined nn.Module with 2 inputs" in resolution.detail
+
+
+def test_not_found_says_where_it_looked(kernel, mini):
+    spec = ObjectSpec(key="model", kind="module", exercise="ex9", names=("gone",), in_features=5, out_features=7)
+    probe = _probe(kernel, mini, model=spec)
+    with pytest.raises(ObjectNotFound, match=r"no nn.Module with 5 inputs and 7 outputs found for model .*`gone`"):
+        probe.resolve("model")
+    assert probe.resolutions["model"].how == "not-found"
+
+
+def test_forward_returns_an_array_for_the_graders_inputs(kernel, mini):
+    probe = _probe(kernel, mini, model=_module(names=("clf",)))
+    out = probe.forward("model", np.zeros((7, 2), dtype=np.float32))
+    assert out.shape == (7, 1) and out.dtype == np.float32
+    assert "relu" in probe.forward_ops("model", np.zeros((3, 2), dtype=np.float32))
+    assert [row[1] for row in probe.structure("model")] == ["Sequential", "Linear", "ReLU", "Linear"]
+
+
+def test_student_exception_becomes_probe_error(kernel, mini):
+    probe = _probe(kernel, mini, model=ObjectSpec(key="model", kind="module", exercise="x", names=("boom",)))
+    with pytest.raises(ProbeError, match="RuntimeError: boom"):
+        probe.forward("model", np.zeros((2, 2), dtype=np.float32))
+
+
+def test_hanging_forward_times_out_and_kernel_keeps_answering(kernel, mini):
+    probe = _probe(
+        kernel, mini,
+        model=ObjectSpec(key="model", kind="module", exercise="x", names=("slow",)),
+        other=_module(names=("layer",)),
+    )
+    with pytest.raises(ProbeTimeout):
+        probe.forward("model", np.zeros((2, 2), dtype=np.float32))
+    assert probe.forward("other", np.ones((1, 2), dtype=np.float32)).shape == (1, 1)
+
+
+def test_function_call_reports_values_ops_and_gradient(kernel, mini):
+    square = ObjectSpec(key="f", kind="function", exercise="ex2", names=())
+    answer = _probe(kernel, mini, f=square).call("f", np.array([1.0, -2.0], dtype=np.float32))
+    assert answer.values.tolist() == [1.0, 4.0] and answer.grad.tolist() == [2.0, -4.0]
+    assert answer.ops == ["mul", "ones_like", "sum"] or "mul" in answer.ops
+
+
+def test_numpy_round_trip_has_no_gradient(kernel, mini):
+    cube = ObjectSpec(key="f", kind="function", exercise="x", names=("cube_numpy",))
+    answer = _probe(kernel, mini, f=cube).call("f", np.array([2.0], dtype=np.float32))
+    assert answer.values.tolist() == [8.0] and answer.grad is None
+
+
+def test_function_fallback_needs_a_matching_name(kernel, mini):
+    hinted = ObjectSpec(key="f", kind="function", exercise="x", names=(), name_hint="square")
+    assert _probe(kernel, mini, f=hinted).resolve("f") == "my_square"
+    unhinted = ObjectSpec(key="f", kind="function", exercise="x", names=())
+    with pytest.raises(ObjectNotFound):
+        _probe(kernel, mini, f=unhinted).resolve("f")
+
+
+def test_assigned_names_reads_the_cell_ast():
+    source = "%matplotlib inline\nx, (y, z) = 1, (2, 3)\ndef f(): pass\nclass C: pass\nfor i in range(2): pass\nw: int = 3"
+    assert assigned_names(source) == ["x", "y", "z", "f", "C", "i", "w"]
+    assert assigned_names("def broken(:") == []
+
+
+def test_arrays_round_trip_and_bad_dtypes_are_refused():
+    array = np.arange(6, dtype=np.float32).reshape(2, 3)
+    assert np.array_equal(decode(encode(array)), array)
+    with pytest.raises(ValueError):
+        decode({"dtype": "O", "shape": [1], "data": ""})
