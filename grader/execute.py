@@ -188,6 +188,7 @@ def run_notebook(notebook_path: Path, settings: ExecuteSettings) -> Iterator[Liv
             allow_errors=True,
             interrupt_on_timeout=True,
             record_timing=False,
+            shutdown_kernel="immediate",
             resources={"metadata": {"path": str(workdir)}},
         )
         started = time.perf_counter()

@@ -275,20 +275,33 @@ def forward(name, inputs):
     return _encode(_to_numpy(out.float()))
 
 
+_recorder_class = None
+
+
 def _record_ops(fn):
     """Run fn() and return (result, the ATen operator names it dispatched)."""
-    from torch.utils._python_dispatch import TorchDispatchMode
+    global _recorder_class
+    if _recorder_class is None:
+        from torch.utils._python_dispatch import TorchDispatchMode
 
-    ops = []
+        class Recorder(TorchDispatchMode):
+            @classmethod
+            def _should_skip_dynamo(cls):
+                return False  # keeps torch._dynamo (about 1 s of imports) out of the kernel
 
-    class Recorder(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types_, args=(), kwargs=None):
-            ops.append(func.overloadpacket.__name__)
-            return func(*args, **(kwargs or {}))
+            def __init__(self):
+                super().__init__()
+                self.ops = []
 
-    with Recorder():
+            def __torch_dispatch__(self, func, types_, args=(), kwargs=None):
+                self.ops.append(func.overloadpacket.__name__)
+                return func(*args, **(kwargs or {}))
+
+        _recorder_class = Recorder
+    recorder = _recorder_class()
+    with recorder:
         result = fn()
-    return result, ops
+    return result, recorder.ops
 
 
 def forward_ops(name, inputs):
