@@ -38,7 +38,7 @@ class _Item:
     duration: float = 0.0
 
 
-@dataclass
+@dataclass(eq=False)  # pluggy keeps plugins in sets: identity hashing
 class SpecCollector:
     """pytest plugin: provides the `submission` fixture and records one result per test."""
 
@@ -83,9 +83,11 @@ class SpecCollector:
 def run_checks(assignment: Assignment, probe: Probe) -> list[ExerciseResult]:
     """Run the hidden specs of `assignment` against `probe`; group the results by exercise."""
     collector = SpecCollector(probe)
-    pytest.main(pytest_arguments(assignment), plugins=[collector])
+    code = pytest.main(pytest_arguments(assignment), plugins=[collector])
     if collector.collection_errors:
         raise SpecError("; ".join(collector.collection_errors))
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise SpecError(f"pytest could not run the specs in {assignment.specs_dir} (exit code {code!r})")
     return group_by_exercise(assignment, collector.items)
 
 
@@ -146,17 +148,38 @@ def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[Chec
         return "error", "the check failed without an exception"
     exc = excinfo.value
     if isinstance(exc, AssertionError):
-        return "failed", _clip(str(exc) or excinfo.exconly())
+        return "failed", _clip(_assertion_message(exc) or excinfo.exconly())
     if isinstance(exc, ObjectNotFound):
         return "error", _clip(str(exc))
     if isinstance(exc, ProbeError):
-        tail = "\n".join(exc.traceback.strip().splitlines()[-6:])
-        return "error", _clip(f"your code raised {exc.error}: {exc.message}\n{tail}")
+        if exc.error == "NotImplementedError":
+            return "error", "not attempted: the code still raises NotImplementedError"
+        return "error", _clip(f"your code raised {exc.error}: {exc.message}\n{_student_frames(exc.traceback)}")
     if isinstance(exc, ProbeTimeout):
         return "timeout", _clip(str(exc))
     if isinstance(exc, KernelDied):
         return "crash", _clip(str(exc))
     return "error", _clip(excinfo.exconly())
+
+
+def _assertion_message(exc: AssertionError) -> str:
+    """The spec's own message, without pytest's re-evaluation of the expression when there is one."""
+    text = str(exc)
+    message, separator, _ = text.partition("\nassert ")
+    return message if separator and message.strip() else text
+
+
+def _student_frames(traceback: str) -> str:
+    """The traceback lines that point into the student's code, not into the grader's probe."""
+    lines = traceback.strip().splitlines()
+    kept: list[str] = []
+    skipping = False
+    for line in lines[1:-1]:  # drop "Traceback (most recent call last):" and the final line
+        if line.startswith("  File "):
+            skipping = "<grader probe>" in line
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept[-12:])
 
 
 def _clip(text: str) -> str:

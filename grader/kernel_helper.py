@@ -85,7 +85,8 @@ def find(spec, candidates):
             reason = _misfit(namespace[name], spec) or (_fallback_misfit(namespace[name], spec) if how == "fallback" else None)
             if reason is None:
                 return {"found": name, "how": how, "rejected": rejected}
-            rejected.append([name, reason])
+            if how != "fallback":  # the names the student was asked to use are worth explaining
+                rejected.append([name, reason])
     return {"found": "", "how": "not-found", "rejected": rejected[:12]}
 
 

@@ -1,7 +1,8 @@
 """Ex 6: tanh written from its formula, without the built-in.
 
-Every check here first requires the function not to call the built-in tanh
-under any of its names (torch.tanh, Tensor.tanh, nn.Tanh, F.tanh,
+Every check here first requires the function to be pure PyTorch (autograd
+flows through it, so no NumPy or math round trip) and not to call the built-in
+tanh under any of its names (torch.tanh, Tensor.tanh, nn.Tanh, F.tanh,
 torch.ops.aten.tanh all dispatch the same ATen operator), so that none of the
 points can be had without writing the formula.
 """
@@ -25,6 +26,9 @@ def _answer_without_builtin(submission, inputs=PROBE):
         "your tanh refers to a built-in tanh (torch.tanh, Tensor.tanh, nn.Tanh, …); write the formula"
     )
     assert answer.values is not None, f"your tanh returned {answer.type}, not a torch tensor"
+    assert answer.grad is not None, (
+        "no gradient flows through your tanh: compute it with torch operations (torch.exp), not NumPy or math"
+    )
     return answer
 
 
@@ -55,7 +59,6 @@ def test_tanh_matches_reference_values(submission):
 def test_tanh_is_differentiable_pytorch(submission):
     """tanh is computed with PyTorch operations, so autograd gives its derivative 1 − tanh²"""
     answer = _answer_without_builtin(submission)
-    assert answer.grad is not None, "no gradient flows through your tanh: compute it with torch operations, not NumPy or math"
     expected = 1 - np.tanh(PROBE.astype(np.float64)) ** 2
     assert np.abs(answer.grad - expected).max() < 1e-4, "the gradient of your tanh is not 1 − tanh²(x)"
 
