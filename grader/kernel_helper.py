@@ -360,6 +360,30 @@ def describe(name):
     return answer
 
 
+def as_array(name):
+    """A tensor, array or (nested) list of numbers or 0-d tensors, as a float64 array."""
+    import numpy
+    import torch
+
+    value = _lookup(name)
+    if isinstance(value, torch.Tensor):
+        return _encode(_to_numpy(value.double()))
+    if isinstance(value, (list, tuple)):
+        value = [float(v.item()) if isinstance(v, torch.Tensor) else v for v in value]
+    return _encode(numpy.asarray(value, dtype="float64"))
+
+
+def device_of(name):
+    """The device of a tensor, or of a model's first parameter ('' when it has none)."""
+    import torch
+
+    value = _lookup(name)
+    if isinstance(value, torch.Tensor):
+        return str(value.device)
+    device = _model_device(value) if isinstance(value, torch.nn.Module) else None
+    return str(device) if device is not None else ""
+
+
 def optimizer_info(name, model):
     """The optimizer's class and learning rates, and how many of the model's parameters it updates."""
     optimizer = _lookup(name)
@@ -396,5 +420,7 @@ _METHODS = {
     "source": source,
     "describe": describe,
     "optimizer_info": optimizer_info,
+    "as_array": as_array,
+    "device_of": device_of,
     "loss_value": loss_value,
 }

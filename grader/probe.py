@@ -161,6 +161,14 @@ class Probe:
             device=str(answer.get("device", "")),
         )
 
+    def array(self, key: str) -> np.ndarray:
+        """The values of a tensor, array or list of numbers (e.g. a loss curve), as float64."""
+        return decode(self._ask("as_array", name=self.resolve(key)))
+
+    def device(self, key: str) -> str:
+        """'cpu' or 'cuda:0': where a tensor lives, or a model's parameters."""
+        return str(self._ask("device_of", name=self.resolve(key)))
+
     def type_name(self, key: str) -> str:
         """The class name of the student's object, e.g. 'BCEWithLogitsLoss'."""
         return str(self._ask("describe", name=self.resolve(key))["type"])

@@ -62,3 +62,12 @@ def affine_deviation(forward: Callable[[np.ndarray], np.ndarray], low: float, hi
 def uses_any(ops: Iterable[str], names: frozenset[str]) -> list[str]:
     """The operators of `ops` that appear in `names`, sorted."""
     return sorted(set(ops) & names)
+
+
+def activation_modules(structure: Iterable[tuple[str, str, str]]) -> list[str]:
+    """The sub-modules (from `Probe.structure`) that are torch activation layers, as 'name (Class)'."""
+    return [
+        f"{name} ({class_name})"
+        for name, class_name, module in structure
+        if module == "torch.nn.modules.activation"
+    ]

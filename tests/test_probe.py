@@ -121,3 +121,13 @@ def test_arrays_round_trip_and_bad_dtypes_are_refused():
     assert np.array_equal(decode(encode(array)), array)
     with pytest.raises(ValueError):
         decode({"dtype": "O", "shape": [1], "data": ""})
+
+
+def test_arrays_and_devices_of_student_values(tmp_path, mini):
+    nb = notebook(code("import torch\ncurve = [torch.tensor(0.5), 0.25]\nt = torch.arange(3)\nm = torch.nn.Linear(2, 1)"))
+    for live in live_kernel(nb, tmp_path):
+        objects = {k: ObjectSpec(key=k, kind="value", exercise="x", names=(k,)) for k in ("curve", "t", "m")}
+        probe = Probe(live, dataclasses.replace(mini, objects=objects), live.result.cells)
+        assert probe.array("curve").tolist() == [0.5, 0.25]
+        assert probe.array("t").tolist() == [0.0, 1.0, 2.0]
+        assert (probe.device("t"), probe.device("m")) == ("cpu", "cpu")
