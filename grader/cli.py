@@ -11,12 +11,14 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from grader.assignment import AssignmentError
 from grader.discover import Submission
-from grader.execute import ExecuteSettings
+from grader.execute import ExecuteSettings, KernelNotFound
 from grader.pipeline import BatchSummary, default_solutions_dir, grade_folder
 from grader.results import SubmissionResult
 
@@ -54,24 +56,24 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(stderr=True)
     if not args.folder.is_dir():
-        console.print(f"[red]error:[/] submissions folder {args.folder} not found")
+        console.print(f"[red]error:[/] submissions folder {escape(str(args.folder))} not found")
         return USAGE_ERROR
     try:
         settings = ExecuteSettings(
             kernel_name=args.kernel, cell_timeout=args.cell_timeout, probe_timeout=args.probe_timeout, seed=args.seed
         )
     except ValueError as exc:
-        console.print(f"[red]error:[/] {exc} (from the command line)")
+        console.print(f"[red]error:[/] {escape(str(exc))} (from the command line)")
         return USAGE_ERROR
     try:
         summary = _grade_with_progress(args, settings, console)
-    except AssignmentError as exc:
-        console.print(f"[red]error:[/] {exc}")
+    except (AssignmentError, KernelNotFound) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
     Console().print(summary_table(summary))
     console.print(
         f"{len(summary.results)} submission(s): {summary.regraded} graded, {summary.reused} unchanged "
-        f"in {summary.seconds:.1f} s. Reports: {args.out / 'index.html'}"
+        f"in {summary.seconds:.1f} s. Reports: {escape(str(args.out / 'index.html'))}"
     )
     return 0
 
@@ -87,7 +89,7 @@ def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, co
 
         def advance(submission: Submission, result: SubmissionResult | None) -> None:
             if result is None:
-                bar.update(task, description=f"grading {submission.relative_path}")
+                bar.update(task, description=f"grading {escape(submission.relative_path)}")
             else:
                 bar.advance(task)
 
@@ -99,7 +101,8 @@ def summary_table(summary: BatchSummary) -> Table:
     for column in ("submission", "assignment", "score", "status", "message"):
         table.add_column(column, overflow="fold")
     for r in summary.results:
-        table.add_row(r.submission, r.assignment or "—", f"{r.score:g} / {r.max_score:g}", r.status, r.message)
+        cells = (r.submission, r.assignment or "—", f"{r.score:g} / {r.max_score:g}", r.status, r.message)
+        table.add_row(*(Text(cell) for cell in cells))  # Text: student-made strings are not markup
     return table
 
 

@@ -8,6 +8,7 @@ lost their metadata or tags (Colab copies, re-typed notebooks) are still placed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -120,11 +121,10 @@ def _words(notebook: dict[str, Any]) -> set[str]:
     return set(re.findall(r"[A-Za-z_]{4,}", " ".join(text).lower()))
 
 
-_reference_cache: dict[Path, set[str]] = {}
-
-
 def _reference_words(assignment: Assignment) -> set[str]:
-    path = assignment.student_notebook or assignment.notebook
-    if path not in _reference_cache:
-        _reference_cache[path] = _words(json.loads(path.read_text(encoding="utf-8")))
-    return _reference_cache[path]
+    return _notebook_words(assignment.student_notebook or assignment.notebook)
+
+
+@functools.lru_cache(maxsize=32)
+def _notebook_words(path: Path) -> set[str]:
+    return _words(json.loads(path.read_text(encoding="utf-8")))

@@ -25,6 +25,7 @@ from typing import Any
 
 import nbformat
 from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
@@ -51,6 +52,20 @@ class ExecuteSettings:
         for name in ("cell_timeout", "probe_timeout", "threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"Invalid {name} {getattr(self, name)!r}: must be at least 1")
+
+
+class KernelNotFound(ValueError):
+    """The configured kernel name is not installed."""
+
+
+def require_kernel(name: str) -> None:
+    """Raise KernelNotFound, naming the installed kernels, unless kernel `name` exists."""
+    manager = KernelSpecManager()
+    try:
+        manager.get_kernel_spec(name)
+    except NoSuchKernel:
+        installed = ", ".join(sorted(manager.find_kernel_specs())) or "none"
+        raise KernelNotFound(f"Invalid kernel {name!r} from --kernel: installed kernels are {installed}") from None
 
 
 class ProbeError(RuntimeError):
@@ -245,7 +260,7 @@ def _execute_cells(
         if cell.cell_type != "code":
             continue
         if result.kernel_died:
-            result.cells.append(_cell_result(index, cell, "not-run"))
+            result.cells.append(_cell_result(index + 1, cell, "not-run"))
             continue
         result.cells.append(_run_cell(client, index, cell, result, settings))
     result.execute_seconds = time.perf_counter() - started
@@ -265,9 +280,9 @@ def _run_cell(
         client.execute_cell(cell, index, store_history=True)
     except DeadKernelError:
         result.kernel_died = True
-        result.kernel_message = f"the kernel died while running cell {index}"
+        result.kernel_message = f"the kernel died while running cell {index + 1}"
         cell.source = original
-        return _cell_result(index, cell, "crash", time.perf_counter() - started, note)
+        return _cell_result(index + 1, cell, "crash", time.perf_counter() - started, note)
     duration = time.perf_counter() - started
     cell.source = original
     status = "ok"
@@ -275,7 +290,7 @@ def _run_cell(
     if errors:
         timed_out = errors[-1].get("ename") == "KeyboardInterrupt" and duration >= settings.cell_timeout
         status = "timeout" if timed_out else "error"
-    return _cell_result(index, cell, status, duration, note)
+    return _cell_result(index + 1, cell, status, duration, note)
 
 
 def neutralise(source: str) -> tuple[str, str]:
@@ -299,6 +314,8 @@ def _cell_result(
         if o.get("output_type") in ("display_data", "execute_result")
         and any(k.startswith("image/") for k in o.get("data", {}))
     )
+    if error is not None and error.get("ename") in ("ModuleNotFoundError", "ImportError"):
+        note = "; ".join(filter(None, [note, _missing_package_note(str(error.get("evalue", "")))]))
     return CellResult(
         index=index,
         tags=[t for t in cell.metadata.get("tags", []) if isinstance(t, str)],
@@ -312,6 +329,15 @@ def _cell_result(
         images=images,
         note=note,
     )
+
+
+def _missing_package_note(evalue: str) -> str:
+    """A sentence naming the package a failed import needs."""
+    match = re.search(r"No module named '([^']+)'", evalue)
+    package = match.group(1).split(".")[0] if match else ""
+    if not package:
+        return f"an import failed: {evalue[:200]}"
+    return f"the package `{package}` is not installed in the grading environment; ask the instructor, or use what the course provides"
 
 
 def _truncate(text: str, budget: int) -> str:

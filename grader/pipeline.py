@@ -21,9 +21,9 @@ import nbformat
 from grader.assignment import Assignment, load_assignments
 from grader.check import run_checks
 from grader.discover import Submission, discover, identify
-from grader.execute import ExecuteSettings, run_notebook
+from grader.execute import ExecuteSettings, require_kernel, run_notebook
 from grader.probe import Probe
-from grader.record import Gradebook, write_grades_csv, write_result_json
+from grader.record import Fingerprint, Gradebook, write_grades_csv, write_result_json
 from grader.report import write_reports
 from grader.results import SubmissionResult
 
@@ -62,20 +62,22 @@ def grade_folder(
     """Grade every notebook under `folder` into `out`; return this batch's results."""
     started = time.perf_counter()
     assignments = load_assignments(solutions or default_solutions_dir())
+    require_kernel(settings.kernel_name)
     gradebook = Gradebook(out / "gradebook.sqlite")
     stored = gradebook.fingerprints()
     version = grader_version()
-    spec_hashes = {a.id: a.spec_hash() for a in assignments}
+    # Unreadable and unknown notebooks have no spec hash: they are cheap to look at again.
+    spec_hashes: dict[str, str | None] = {a.id: a.spec_hash() for a in assignments}
     results, regraded = [], 0
     for submission in discover(folder):
         if progress:
             progress(submission, None)
-        previous = stored.get(submission.id)
-        if not force and previous and previous[0] == submission.notebook_hash and previous[1:] == (
-            spec_hashes.get(_stored_assignment(gradebook, submission.id), ""), version
-        ):
-            result = _stored_result(gradebook, submission.id)
-        else:
+        previous = None if force else stored.get(submission.id)
+        unchanged = previous is not None and previous == Fingerprint(
+            submission.notebook_hash, previous.assignment, spec_hashes.get(previous.assignment), version
+        )
+        result = gradebook.result(submission.id) if unchanged else None
+        if result is None:
             result = grade_submission(submission, assignments, settings)
             gradebook.save(result)
             write_result_json(result, out)
@@ -87,15 +89,6 @@ def grade_folder(
     write_grades_csv(everything, out)
     write_reports(everything, out)
     return BatchSummary(results, regraded, len(results) - regraded, time.perf_counter() - started)
-
-
-def _stored_assignment(gradebook: Gradebook, submission_id: str) -> str:
-    result = _stored_result(gradebook, submission_id)
-    return result.assignment
-
-
-def _stored_result(gradebook: Gradebook, submission_id: str) -> SubmissionResult:
-    return next(r for r in gradebook.results() if r.submission == submission_id)
 
 
 def grade_submission(
@@ -183,6 +176,8 @@ def _summary_message(result: SubmissionResult) -> str:
         parts.append(execution.kernel_message)
     failing = [c for c in execution.cells if c.status in ("error", "timeout")]
     if failing:
-        cells = ", ".join(str(c.index) for c in failing[:6])
-        parts.append(f"{len(failing)} cell(s) failed: {cells}")
+        numbers = ", ".join(str(c.index) for c in failing[:6]) + (", …" if len(failing) > 6 else "")
+        plural = "s" if len(failing) > 1 else ""
+        parts.append(f"{len(failing)} failing cell{plural} (cell{plural} {numbers})")
+    parts.extend(c.note for c in execution.cells if "is not installed" in c.note)
     return "; ".join(parts)

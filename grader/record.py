@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from grader.results import SubmissionResult
 
@@ -48,6 +49,15 @@ CREATE TABLE IF NOT EXISTS checks (
 );
 CREATE INDEX IF NOT EXISTS checks_by_id ON checks(check_id, outcome);
 """
+
+
+class Fingerprint(NamedTuple):
+    """What a stored result depends on: same fingerprint, same result."""
+
+    notebook_hash: str
+    assignment: str
+    spec_hash: str
+    grader_version: str
 
 
 class Gradebook:
@@ -95,13 +105,19 @@ class Gradebook:
             rows = db.execute("SELECT result_json FROM submissions ORDER BY submission").fetchall()
         return [SubmissionResult.from_json(row[0]) for row in rows]
 
-    def fingerprints(self) -> dict[str, tuple[str, str, str]]:
-        """submission -> (notebook hash, spec hash, grader version) of what is stored."""
+    def result(self, submission: str) -> SubmissionResult | None:
+        """The stored result of one submission, or None."""
+        with self._connect() as db:
+            row = db.execute("SELECT result_json FROM submissions WHERE submission = ?", (submission,)).fetchone()
+        return SubmissionResult.from_json(row[0]) if row else None
+
+    def fingerprints(self) -> dict[str, Fingerprint]:
+        """submission -> what its stored result was computed from."""
         with self._connect() as db:
             rows = db.execute(
-                "SELECT submission, notebook_hash, spec_hash, grader_version FROM submissions"
+                "SELECT submission, notebook_hash, assignment, spec_hash, grader_version FROM submissions"
             ).fetchall()
-        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+        return {row[0]: Fingerprint(*row[1:]) for row in rows}
 
 
 def write_result_json(result: SubmissionResult, out_dir: Path) -> Path:

@@ -35,7 +35,7 @@ SubmissionStatus = Literal[
 class CellResult:
     """One executed (or skipped) code cell of a submission."""
 
-    index: int
+    index: int  # 1-based position among all cells (markdown too), top to bottom as in Jupyter
     tags: list[str]
     source: str
     status: CellStatus

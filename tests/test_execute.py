@@ -20,6 +20,7 @@ def executed(tmp_path_factory):
         code("!pip install torchmetrics\nprint('still here')"),
         code("import time\ntime.sleep(30)"),
         code("print('runs after the timeout')"),
+        code("import no_such_package_xyz.sub"),
     )
     settings = ExecuteSettings(cell_timeout=3, probe_timeout=10)
     yield from live_kernel(nb, tmp_path_factory.mktemp("exec"), settings)
@@ -31,28 +32,28 @@ def _cell(executed, index):
 
 
 def test_kernel_runs_in_a_folder_holding_only_the_submission(executed):
-    first = _cell(executed, 1)
+    first = _cell(executed, 2)
     assert first.status == "ok"
     assert first.stdout.splitlines() == ["['submission.ipynb']", "None"]
 
 
 def test_failing_cell_is_recorded_and_execution_goes_on(executed):
-    broken = _cell(executed, 2)
+    broken = _cell(executed, 3)
     assert (broken.status, broken.ename, broken.evalue, broken.tags) == ("error", "ValueError", "broken on purpose", ["ex1"])
     assert "raise ValueError" in broken.traceback and "\x1b[" not in broken.traceback
-    later = _cell(executed, 3)
+    later = _cell(executed, 4)
     assert later.status == "ok" and later.stdout == "after 1\n" and later.images == 1
 
 
 def test_shell_escapes_are_neutralised_with_a_note(executed):
-    cell = _cell(executed, 4)
+    cell = _cell(executed, 5)
     assert cell.status == "ok" and cell.stdout == "still here\n"
     assert "!pip install torchmetrics" in cell.note and cell.source.startswith("!pip install")
 
 
 def test_timed_out_cell_is_interrupted_and_later_cells_run(executed):
-    assert _cell(executed, 5).status == "timeout"
-    assert _cell(executed, 6).stdout == "runs after the timeout\n"
+    assert _cell(executed, 6).status == "timeout"
+    assert _cell(executed, 7).stdout == "runs after the timeout\n"
 
 
 def test_records_device_seed_and_versions(executed):
@@ -72,4 +73,10 @@ def test_kernel_death_is_recorded_and_later_cells_not_run(tmp_path):
     for live in live_kernel(nb, tmp_path):
         statuses = [c.status for c in live.result.cells]
         assert statuses == ["crash", "not-run"]
-        assert live.result.kernel_died and "cell 1" in live.result.kernel_message
+        assert live.result.kernel_died and "cell 2" in live.result.kernel_message
+
+
+def test_missing_package_is_named(executed):
+    cell = _cell(executed, 8)
+    assert cell.status == "error" and cell.ename == "ModuleNotFoundError"
+    assert "the package `no_such_package_xyz` is not installed in the grading environment" in cell.note

@@ -49,7 +49,7 @@ def test_renamed_untagged_objects_are_found_by_fallback(batch):
 def test_broken_notebook_gets_zero_with_its_traceback(batch):
     cy = _result(batch, "cy")
     assert (cy.status, cy.score) == ("graded", 0)
-    assert cy.message == "1 cell(s) failed: 1"
+    assert cy.message == "1 failing cell (cell 2)"
     assert cy.execution.cells[0].ename == "KeyError"
 
 
@@ -75,7 +75,8 @@ def test_output_contract(batch):
 def test_unchanged_batch_is_not_executed_again(batch):
     folder, out, _ = batch
     again = grade_folder(folder, out, FIXTURE_SOLUTIONS, FAST)
-    assert (again.regraded, again.reused) == (0, 5)
+    # only the unreadable and the unknown notebook are looked at again (no kernel for either)
+    assert (again.regraded, again.reused) == (2, 3)
     assert [r.score for r in again.results] == [r.score for r in batch[2].results]
 
 
@@ -93,3 +94,9 @@ def test_cli_usage_errors_exit_2_with_the_fix(tmp_path, capsys):
     (tmp_path / "s").mkdir()
     assert main([str(tmp_path / "s"), "--cell-timeout", "0"]) == 2
     assert "Invalid cell_timeout 0: must be at least 1 (from the command line)" in capsys.readouterr().err
+
+
+def test_unknown_kernel_is_a_usage_error_naming_the_installed_ones(tmp_path, capsys):
+    (tmp_path / "s").mkdir()
+    assert main([str(tmp_path / "s"), "--kernel", "julia-9", "--solutions", str(FIXTURE_SOLUTIONS)]) == 2
+    assert "Invalid kernel 'julia-9' from --kernel: installed kernels are python3" in capsys.readouterr().err
