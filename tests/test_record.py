@@ -32,6 +32,6 @@ def test_results_round_trip_through_the_gradebook(tmp_path):
 
 def test_grades_csv_has_the_contract_columns(tmp_path):
     path = write_grades_csv([_result(2.0)], tmp_path)
-    rows = list(csv.DictReader(path.open()))
+    rows = list(csv.DictReader(path.read_text().splitlines()))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert rows[0]["score"] == "2" and rows[0]["max_score"] == "2" and rows[0]["status"] == "graded"
