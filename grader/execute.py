@@ -25,6 +25,7 @@ from typing import Any
 
 import nbformat
 from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
@@ -140,7 +141,7 @@ class LiveKernel:
         return answers[-1]
 
     def _recover_from_timeout(self) -> None:
-        run_sync(self.client.km.interrupt_kernel)()
+        run_sync(self._manager().interrupt_kernel)()
         try:  # drain the interrupted request's reply so the next request starts clean
             while True:
                 self.channel.get_shell_msg(timeout=5)
@@ -149,8 +150,12 @@ class LiveKernel:
         if not self._alive():
             self._dead = True
 
+    def _manager(self) -> AsyncKernelManager:
+        assert isinstance(self.client.km, AsyncKernelManager), "nbclient starts an AsyncKernelManager"
+        return self.client.km
+
     def _alive(self) -> bool:
-        return bool(run_sync(self.client.km.is_alive)())
+        return bool(run_sync(self._manager().is_alive)())
 
 
 def helper_source() -> str:
@@ -229,6 +234,7 @@ def _log_tail(log: Any, budget: int = 1500) -> str:
 
 def _connect(client: NotebookClient, settings: ExecuteSettings, start_seconds: float) -> LiveKernel:
     channel = BlockingKernelClient()
+    assert client.km is not None
     channel.load_connection_info(client.km.get_connection_info())
     channel.start_channels()
     channel.wait_for_ready(timeout=60)

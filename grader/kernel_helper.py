@@ -24,7 +24,7 @@ _IGNORED_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "_", "__", "___"}
 try:  # captured now, before student code can rebind them
     from IPython.display import display as _display
 except ImportError:  # pragma: no cover - only in a kernel without IPython
-    _display = None
+    _display = None  # type: ignore[assignment]
 
 
 def respond(method, arguments_json):

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
+from grader.files import write_atomically
 from grader.results import SubmissionResult
 
 CSV_COLUMNS = ("submission", "student", "assignment", "score", "max_score", "status", "message")
@@ -56,7 +55,7 @@ class Fingerprint(NamedTuple):
 
     notebook_hash: str
     assignment: str
-    spec_hash: str
+    spec_hash: str | None  # None: the assignment is unknown now, so never unchanged
     grader_version: str
 
 
@@ -142,17 +141,3 @@ def write_grades_csv(results: list[SubmissionResult], out_dir: Path) -> Path:
 
 def _number(value: float) -> str:
     return f"{value:g}"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -7,8 +7,6 @@ templates in `templates/`, so they can be rebuilt without re-grading.
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,8 @@ from statistics import fmean
 from typing import get_args
 
 import jinja2
+
+from grader.files import write_atomically
 
 from grader.results import SubmissionResult, SubmissionStatus
 
@@ -107,7 +107,7 @@ def index_order(result: SubmissionResult) -> tuple[str, str, str]:
 
 def count_statuses(results: list[SubmissionResult]) -> list[tuple[str, int]]:
     """Return (status, count) for every known status, then any unexpected ones."""
-    counts = Counter(result.status for result in results)
+    counts: Counter[str] = Counter(result.status for result in results)
     extra = sorted(status for status in counts if status not in STATUSES)
     return [(status, counts[status]) for status in (*STATUSES, *extra)]
 
@@ -140,10 +140,10 @@ def write_reports(results: list[SubmissionResult], out_dir: Path) -> None:
     failures: list[str] = []
     for result in results:
         try:
-            write_atomic(report_path(out_dir, result.submission), render_submission(result))
+            write_atomically(report_path(out_dir, result.submission), render_submission(result))
         except (jinja2.TemplateError, OSError, ValueError) as exc:
             failures.append(f"{result.submission}: {type(exc).__name__}: {exc}")
-    write_atomic(out_dir / "index.html", render_index(results))
+    write_atomically(out_dir / "index.html", render_index(results))
     if failures:
         raise ReportError(
             f"{len(failures)} of {len(results)} reports were not written:\n  "
@@ -158,18 +158,3 @@ def report_path(out_dir: Path, submission: str) -> Path:
     if not submission or root not in path.parents or path.parent == root:
         raise ValueError(f"submission id {submission!r} does not name a folder inside {root}")
     return path
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path via a temporary file in the same folder and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as tmp:
-            tmp.write(text)
-        # mkstemp creates the file private (0600); reports are meant to be shared.
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise

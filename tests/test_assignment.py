@@ -1,9 +1,8 @@
-from pathlib import Path
 
 import pytest
 
 from grader.assignment import AssignmentError, load_assignment, load_assignments
-from tests.conftest import FIXTURE_SOLUTIONS, ROOT
+from tests.conftest import ROOT
 
 
 def test_loads_exercises_and_objects(mini):
