@@ -1,0 +1,216 @@
+"""Assignment 6 (circles and blobs): its demo submissions graded end to end, and its linear-only check.
+
+The end-to-end fixture grades a copy of submissions/ holding only the assignment-6
+notebooks, so these tests do not pay for the classification-exercises batch.
+"""
+
+import dataclasses
+import importlib.util
+import json
+import shutil
+
+import pytest
+
+from grader.assignment import load_assignment, load_assignments
+from grader.cli import main
+from grader.discover import discover, identify
+from grader.probe import Probe
+from grader.record import Gradebook
+from tests.conftest import ROOT, code, live_kernel, notebook
+
+ASSIGNMENT = "assignment-6"
+FOLDER = ROOT / "solutions" / ASSIGNMENT
+SPECS = FOLDER / "specs"
+MAX_SCORE = 29
+
+NEAR_CHANCE = "test_baseline.py::test_trained_baseline_stays_near_chance"
+# submission -> the checks it must lose (every other check must pass)
+EXPECTED_LOSSES = {
+    "ada": set(),
+    "relu-in-blobs": {"test_blobs.py::test_blobs_model_is_linear_only"},
+    "wrong-split": {"test_circles_data.py::test_split_is_train_test_split_seed_42"},
+    # no curves: nothing to plot, and no evidence that the baseline was trained
+    "no-curves": {
+        "test_baseline.py::test_training_curves_are_recorded",
+        "test_baseline.py::test_training_curves_are_plotted",
+        NEAR_CHANCE,
+    },
+    # two outputs per point: the training cell and the boundary plot raise
+    "wrong-output-size": {
+        "test_circles_model.py::test_circles_model_outputs_one_value_per_point",
+        "test_circles_model.py::test_circles_accuracy_on_hidden_data",
+        "test_circles_model.py::test_circles_decision_boundary_is_plotted",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    batch = tmp_path_factory.mktemp("assignment6")
+    for path in sorted((ROOT / "submissions").glob(f"*/{ASSIGNMENT}.ipynb")):
+        (batch / path.parent.name).mkdir()
+        shutil.copy(path, batch / path.parent.name / path.name)
+    out = batch / "reports"
+    assert main([str(batch), "--out", str(out), "--solutions", str(ROOT / "solutions"), "--quiet"]) == 0
+    return {r.student: r for r in Gradebook(out / "gradebook.sqlite").results() if r.assignment == ASSIGNMENT}
+
+
+def _checks(result):
+    return {c.id: c for e in result.exercises for c in e.checks}
+
+
+def test_demo_notebooks_are_told_apart_from_the_classification_exercises():
+    assignments = load_assignments(ROOT / "solutions")
+    placed = {}
+    for submission in discover(ROOT / "submissions"):
+        identification = identify(json.loads(submission.path.read_text(encoding="utf-8")), assignments)
+        placed[submission.relative_path] = identification.assignment.id if identification.assignment else None
+    assert {path for path, found in placed.items() if found == ASSIGNMENT} == {
+        f"{student}/{ASSIGNMENT}.ipynb" for student in [*EXPECTED_LOSSES, "blank"]
+    }
+    assert all(found == path.rsplit("/", 1)[-1].removesuffix(".ipynb") for path, found in placed.items())
+
+
+def test_checks_add_up_to_the_maximum_score():
+    assert len(load_assignment(FOLDER).exercises) == 9
+    points = [
+        int(line.split("(")[1].split(")")[0])
+        for path in SPECS.glob("test_*.py")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("@pytest.mark.points(")
+    ]
+    assert sum(points) == MAX_SCORE and set(points) <= {1, 2, 3}
+
+
+@pytest.mark.slow
+def test_every_demo_submission_was_graded(graded):
+    assert set(graded) == set(EXPECTED_LOSSES) | {"blank"}
+    assert {r.status for r in graded.values()} == {"graded"}
+    assert {r.max_score for r in graded.values()} == {MAX_SCORE}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", sorted(EXPECTED_LOSSES))
+def test_variant_loses_exactly_its_checks(graded, student):
+    checks = _checks(graded[student])
+    lost = {check_id for check_id, c in checks.items() if c.points < c.max_points}
+    assert lost == EXPECTED_LOSSES[student]
+    assert all(c.outcome == "passed" for check_id, c in checks.items() if check_id not in lost)
+    assert graded[student].score == MAX_SCORE - sum(checks[c].max_points for c in lost)
+
+
+@pytest.mark.slow
+def test_blank_notebook_scores_zero_and_every_check_says_why(graded):
+    blank = graded["blank"]
+    assert blank.score == 0
+    assert all(c.message for c in _checks(blank).values())
+
+
+@pytest.mark.slow
+def test_messages_say_what_was_expected_and_found(graded):
+    wrong_size = _checks(graded["wrong-output-size"])
+    assert "got (8, 2)" in wrong_size["test_circles_model.py::test_circles_model_outputs_one_value_per_point"].message
+    relu = _checks(graded["relu-in-blobs"])["test_blobs.py::test_blobs_model_is_linear_only"].message
+    assert "non-linear operators: relu" in relu and "activation layers" not in relu
+    split = _checks(graded["wrong-split"])["test_circles_data.py::test_split_is_train_test_split_seed_42"].message
+    assert split.startswith("X_train, X_test, y_train, y_test differ from train_test_split")
+    assert "train_losses" in _checks(graded["no-curves"])[NEAR_CHANCE].message
+
+
+# --------------------------------------------------------------------------- the linear-only check
+
+MODEL_SETUP = """import torch
+from torch import nn
+import torch.nn.functional as F
+torch.manual_seed(0)
+
+class TorchRelu(nn.Module):
+    def __init__(self, out):
+        super().__init__()
+        self.a, self.b = nn.Linear(2, 8), nn.Linear(8, out)
+    def forward(self, x):
+        return self.b(torch.relu(self.a(x)))
+
+class FunctionalRelu(TorchRelu):
+    def forward(self, x):
+        return self.b(F.relu(self.a(x)))
+
+class WhereRelu(TorchRelu):
+    def forward(self, x):
+        h = self.a(x)
+        return self.b(torch.where(h > 0, h, torch.zeros_like(h)))
+
+class Sneaky(nn.Module):
+    def forward(self, x):
+        return x.clamp(min=0)
+
+class TwoLinear(nn.Module):
+    def __init__(self, out):
+        super().__init__()
+        self.layer1, self.layer2 = nn.Linear(2, 8), nn.Linear(8, out)
+    def forward(self, x):
+        return self.layer2(self.layer1(x))
+"""
+
+MODELS = {
+    "relu_module": "nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, {out}))",
+    "torch_relu_in_forward": "TorchRelu({out})",
+    "functional_relu_in_forward": "FunctionalRelu({out})",
+    "where_relu_in_forward": "WhereRelu({out})",
+    "hidden_in_custom_module": "nn.Sequential(nn.Linear(2, 8), Sneaky(), nn.Linear(8, {out}))",
+    "unused_activation_layer": "TwoLinear({out})\n{name}.spare = nn.Tanh()",
+    "two_linear_layers": "TwoLinear({out})",
+    "sequential_linear": "nn.Sequential(nn.Linear(2, 8), nn.Linear(8, {out}))",
+    "identity_flatten_dropout": (
+        "nn.Sequential(nn.Flatten(), nn.Linear(2, 8), nn.Identity(), nn.Dropout(0.5), nn.Linear(8, {out}))"
+    ),
+}
+LINEAR_MODELS = {"two_linear_layers", "sequential_linear", "identity_flatten_dropout"}
+# spec module, check, object key, hidden-data fixture, outputs
+LINEAR_ONLY_CHECKS = {
+    "baseline": ("test_baseline", "test_baseline_is_linear_only", "baseline_model", "circles_draw", 1),
+    "blobs": ("test_blobs", "test_blobs_model_is_linear_only", "blobs_model", "blobs_draw", 4),
+}
+
+
+@pytest.fixture(scope="module")
+def specs(pytestconfig):
+    """The spec modules by name; their markers are registered first, as the grader's collector does."""
+    pytestconfig.addinivalue_line("markers", "points(n): points the check is worth")
+    pytestconfig.addinivalue_line("markers", "exercise(id): the exercise (cell tag) the check belongs to")
+    modules = {}
+    for name in ("conftest", "test_baseline", "test_blobs"):
+        spec = importlib.util.spec_from_file_location(f"assignment6_{name}", SPECS / f"{name}.py")
+        modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(modules[name])
+    return modules
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    cells = [code(MODEL_SETUP)]
+    for _, _, _, _, out in LINEAR_ONLY_CHECKS.values():
+        cells += [code(f"{name}_{out} = {expr.format(out=out, name=f'{name}_{out}')}") for name, expr in MODELS.items()]
+    yield from live_kernel(notebook(*cells), tmp_path_factory.mktemp("linear-only"))
+
+
+def _probe(kernel, key, name):
+    assignment = load_assignment(FOLDER)
+    objects = dict(assignment.objects)
+    objects[key] = dataclasses.replace(objects[key], names=(name,), exercise="none")
+    return Probe(kernel, dataclasses.replace(assignment, objects=objects), kernel.result.cells)
+
+
+@pytest.mark.parametrize("check", sorted(LINEAR_ONLY_CHECKS))
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_linear_only_check_sees_every_non_linearity(kernel, specs, check, name):
+    module, function, key, draw, out = LINEAR_ONLY_CHECKS[check]
+    conftest = specs["conftest"]
+    probe = _probe(kernel, key, f"{name}_{out}")
+    try:
+        getattr(specs[module], function)(probe, getattr(conftest, draw)(), conftest.linear_only_problems)
+    except AssertionError:
+        passed = False
+    else:
+        passed = True
+    assert passed == (name in LINEAR_MODELS)
