@@ -41,6 +41,10 @@ class ObjectSpec:
     types: tuple[str, ...] = ()  # a fallback only matches objects of these class names
     for_model: str = ""  # optimizers: a fallback only matches one updating this model's parameters
 
+    def fallback_signature(self) -> tuple[Any, ...]:
+        """What a namespace scan can tell objects apart by: roles sharing it compete for the same variables."""
+        return (self.kind, self.in_features, self.out_features, self.shape, self.name_hint, self.types, self.for_model)
+
     def to_probe(self) -> dict[str, Any]:
         """The plain-data description sent to the kernel-side finder."""
         return {

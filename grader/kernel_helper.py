@@ -71,22 +71,30 @@ def setup(seed, threads):
 # ---------------------------------------------------------------- finding objects
 
 
-def find(spec, candidates):
-    """The first candidate variable that fits `spec`, else the best fit in the namespace.
+def find(spec, candidates, rank=0):
+    """The first candidate variable that fits `spec`.
 
     `candidates` is a list of [name, how] pairs in the grader's order of
-    preference (names from the exercise's tagged cells, then the assignment's
-    names, then any name, most recently defined first).
+    preference: names from the exercise's tagged cells, then the assignment's
+    names, then every other name, most recently defined first ("fallback").
+    Among fallback candidates the one of the given `rank` is returned (0: the
+    most recent), so that several roles of one shape map onto several objects.
     """
     namespace = _user_namespace()
-    rejected = []
+    rejected, fitting = [], []
     for name, how in candidates:
-        if name in namespace:
-            reason = _misfit(namespace[name], spec) or (_fallback_misfit(namespace[name], spec) if how == "fallback" else None)
-            if reason is None:
-                return {"found": name, "how": how, "rejected": rejected}
+        if name not in namespace:
+            continue
+        reason = _misfit(namespace[name], spec) or (_fallback_misfit(namespace[name], spec) if how == "fallback" else None)
+        if reason is not None:
             if how != "fallback":  # the names the student was asked to use are worth explaining
                 rejected.append([name, reason])
+        elif how != "fallback":
+            return {"found": name, "how": how, "rejected": rejected}
+        else:
+            fitting.append(name)
+            if len(fitting) > rank:
+                return {"found": name, "how": how, "rejected": rejected}
     return {"found": "", "how": "not-found", "rejected": rejected[:12]}
 
 
@@ -99,12 +107,19 @@ def _misfit(value, spec):
         "tensor": _misfit_tensor,
         "loss": _misfit_loss,
         "optimizer": _misfit_optimizer,
-        "value": lambda value, spec: None,
+        "value": _misfit_value,
     }[kind]
     try:
         return checker(value, spec)
     except Exception as exc:
         return "raised %s: %s" % (type(exc).__name__, str(exc)[:200])
+
+
+def _misfit_value(value, spec):
+    types_ = spec.get("types") or []
+    if types_ and type(value).__name__ not in types_:
+        return "a %s, not one of %s" % (type(value).__name__, ", ".join(types_))
+    return None
 
 
 def _fallback_misfit(value, spec):

@@ -96,7 +96,8 @@ class Probe:
         probe_spec = spec.to_probe()
         if spec.kind == "optimizer" and spec.for_model:
             probe_spec["model_name"] = self._model_name_or_empty(spec.for_model)
-        answer = self._ask("find", spec=probe_spec, candidates=self._candidates(spec))
+        candidates = self._candidates(spec)
+        answer = self._ask("find", spec=probe_spec, candidates=candidates, rank=self._fallback_rank(spec))
         found, how = answer["found"], answer["how"]
         return Resolution(object=spec.key, found=found, how=how, detail=_detail(spec, found, how, answer))
 
@@ -106,13 +107,35 @@ class Probe:
         except ObjectNotFound:
             return ""
 
+    def _fallback_rank(self, spec: ObjectSpec) -> int:
+        """How many roles of the same shape belong to later exercises.
+
+        Without tags or names, the last of several same-shaped objects goes to
+        the last exercise that asks for one, the one before to the exercise
+        before, and so on (notebooks are written top to bottom).
+        """
+        order = [exercise.id for exercise in self.assignment.exercises]
+        position = order.index(spec.exercise) if spec.exercise in order else len(order)
+        return sum(
+            1
+            for other in self.assignment.objects.values()
+            if other.key != spec.key
+            and other.fallback_signature() == spec.fallback_signature()
+            and (order.index(other.exercise) if other.exercise in order else len(order)) > position
+        )
+
     def _candidates(self, spec: ObjectSpec) -> list[list[str]]:
-        tagged = [
+        in_tagged_cells = [
             name
             for cell in reversed(self.cells)
             if spec.exercise in cell.tags
             for name in reversed(assigned_names(cell.source))
         ]
+        # the assignment's own names come first among those the exercise's cells define;
+        # a plain value (a number, a list) is only recognised by tag under one of those names
+        tagged = [n for n in in_tagged_cells if n in spec.names]
+        if spec.kind != "value":
+            tagged += in_tagged_cells
         namespace = self._ask("namespace_names")
         position = {name: i for i, name in enumerate(self._definition_order)}
         by_recency = sorted(namespace, key=lambda n: position.get(n, -1), reverse=True)
@@ -202,7 +225,9 @@ class Probe:
 def _detail(spec: ObjectSpec, found: str, how: str, answer: dict[str, Any]) -> str:
     what = _KIND_WORDS[spec.kind]
     if spec.kind == "module" and spec.in_features is not None:
-        what += f" with {spec.in_features} inputs and {spec.out_features} outputs"
+        what += f" with {spec.in_features} inputs"
+        if spec.out_features is not None:
+            what += f" and {spec.out_features} outputs"
     if how == "tag":
         return f"`{found}`, defined in the cells tagged {spec.exercise}"
     if how == "name":

@@ -131,3 +131,25 @@ def test_arrays_and_devices_of_student_values(tmp_path, mini):
         assert probe.array("curve").tolist() == [0.5, 0.25]
         assert probe.array("t").tolist() == [0.0, 1.0, 2.0]
         assert (probe.device("t"), probe.device("m")) == ("cpu", "cpu")
+
+
+def test_same_shaped_roles_map_onto_objects_in_notebook_order(tmp_path, mini):
+    nb = notebook(code("from torch import nn\nfirst = nn.Linear(2, 1)"), code("second = nn.Linear(2, 1)"))
+    for live in live_kernel(nb, tmp_path):
+        early = _module(exercise="ex1", names=("gone",))
+        late = _module(exercise="ex2", names=("gone",))
+        objects = {"early": dataclasses.replace(early, key="early"), "late": dataclasses.replace(late, key="late")}
+        probe = Probe(live, dataclasses.replace(mini, objects=objects), live.result.cells)
+        assert (probe.resolve("late"), probe.resolve("early")) == ("second", "first")
+        alone = Probe(live, dataclasses.replace(mini, objects={"late": objects["late"]}), live.result.cells)
+        assert alone.resolve("late") == "second"
+
+
+def test_values_are_only_recognised_by_name_or_type(tmp_path, mini):
+    nb = notebook(code("losses = [1.0, 0.5]\nfor step in range(3): pass", "ex1"))
+    for live in live_kernel(nb, tmp_path):
+        named = ObjectSpec(key="v", kind="value", exercise="ex1", names=("losses",))
+        typed = ObjectSpec(key="w", kind="value", exercise="ex1", names=("curve",), types=("list",))
+        probe = Probe(live, dataclasses.replace(mini, objects={"v": named, "w": typed}), live.result.cells)
+        assert (probe.resolve("v"), probe.resolutions["v"].how) == ("losses", "tag")
+        assert (probe.resolve("w"), probe.resolutions["w"].how) == ("losses", "fallback")
