@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -19,7 +20,7 @@ from rich.text import Text
 from grader.assignment import AssignmentError
 from grader.discover import Submission
 from grader.execute import ExecuteSettings, KernelNotFound
-from grader.pipeline import BatchSummary, default_solutions_dir, grade_folder
+from grader.pipeline import BatchSummary, default_solutions_dir, grade_folder, rerender
 from grader.results import SubmissionResult
 
 USAGE_ERROR = 2
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
             "hidden pytest specs check what it defined, and scores, a SQLite gradebook and "
             "HTML reports are written to --out."
         ),
+        epilog="Other commands: " + "; ".join(f"grade {usage} ({doc})" for usage, doc in COMMAND_HELP.items()),
     )
     parser.add_argument("folder", type=Path, help="folder of submissions, searched recursively for .ipynb files")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="where results go (default: reports/)")
@@ -53,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`grade FOLDER …` grades; `grade COMMAND …` runs one of COMMANDS."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:])
+    return grade_command(argv)
+
+
+def grade_command(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     console = Console(stderr=True)
     if not args.folder.is_dir():
@@ -104,6 +114,30 @@ def summary_table(summary: BatchSummary) -> Table:
         cells = (r.submission, r.assignment or "—", f"{r.score:g} / {r.max_score:g}", r.status, r.message)
         table.add_row(*(Text(cell) for cell in cells))  # Text: student-made strings are not markup
     return table
+
+
+def report_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="grade report", description="Re-render grades.csv and every HTML report from OUT/gradebook.sqlite, without re-grading."
+    )
+    parser.add_argument("out", type=Path, help="a results folder written by `grade FOLDER --out OUT`")
+    args = parser.parse_args(argv)
+    console = Console(stderr=True)
+    try:
+        count = rerender(args.out)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        return USAGE_ERROR
+    console.print(f"re-rendered {count} report(s): {escape(str(args.out / 'index.html'))}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "report": report_command,
+}
+COMMAND_HELP = {  # usage -> what it does, for `grade --help`
+    "report OUT": "re-render grades.csv and the HTML reports from the gradebook",
+}
 
 
 if __name__ == "__main__":

@@ -85,10 +85,24 @@ def grade_folder(
         results.append(result)
         if progress:
             progress(submission, result)
-    everything = gradebook.results()
-    write_grades_csv(everything, out)
-    write_reports(everything, out)
+    publish(gradebook, out)
     return BatchSummary(results, regraded, len(results) - regraded, time.perf_counter() - started)
+
+
+def publish(gradebook: Gradebook, out: Path) -> int:
+    """Write grades.csv and every HTML report from what the gradebook holds; return the count."""
+    results = gradebook.results()
+    write_grades_csv(results, out)
+    write_reports(results, out)
+    return len(results)
+
+
+def rerender(out: Path) -> int:
+    """`grade report OUT`: rebuild the CSV and the reports of OUT without grading anything."""
+    database = out / "gradebook.sqlite"
+    if not database.is_file():
+        raise FileNotFoundError(f"{database} not found; grade a folder into {out} first (grade FOLDER --out {out})")
+    return publish(Gradebook(database), out)
 
 
 def grade_submission(

@@ -100,3 +100,17 @@ def test_unknown_kernel_is_a_usage_error_naming_the_installed_ones(tmp_path, cap
     (tmp_path / "s").mkdir()
     assert main([str(tmp_path / "s"), "--kernel", "julia-9", "--solutions", str(FIXTURE_SOLUTIONS)]) == 2
     assert "Invalid kernel 'julia-9' from --kernel: installed kernels are python3" in capsys.readouterr().err
+
+
+def test_report_command_rebuilds_html_from_the_gradebook_alone(batch, capsys):
+    _, out, _ = batch
+    (out / "index.html").unlink()
+    (out / "ada__mini" / "report.html").unlink()
+    assert main(["report", str(out)]) == 0
+    assert (out / "index.html").is_file() and (out / "ada__mini" / "report.html").is_file()
+    assert "re-rendered 5 report(s)" in capsys.readouterr().err
+
+
+def test_report_command_without_a_gradebook_names_the_fix(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "grade a folder into" in capsys.readouterr().err
