@@ -10,11 +10,16 @@ ask it questions; `run_notebook` is a context manager for that reason.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import os
 import queue
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -31,6 +36,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from grader import sandbox
 from grader.results import CellResult, ExecutionResult
 
 MIME = "application/x-grader+json"
@@ -48,11 +54,59 @@ class ExecuteSettings:
     probe_timeout: int = 60  # seconds per probe request
     seed: int = 0
     threads: int = 1  # intra-op threads per kernel: deterministic and fair under load
+    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+    isolate: bool = True  # run kernels in a bubblewrap sandbox when it works here
+    interrupt_grace: int = 10  # seconds a timed-out cell gets to honour the interrupt before the kernel is killed
 
     def __post_init__(self) -> None:
         for name in ("cell_timeout", "probe_timeout", "threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"Invalid {name} {getattr(self, name)!r}: must be at least 1")
+
+
+OUTPUT_BUDGET = 2_000_000  # bytes of outputs kept per cell; the rest is dropped with a note
+
+
+class KernelKilled(DeadKernelError):
+    """The grader killed the kernel: a timed-out cell ignored the interrupt."""
+
+
+class GradingClient(NotebookClient):
+    """nbclient with two guards: a cell that ignores the interrupt gets its kernel killed,
+    and a cell's outputs are capped so a flood cannot exhaust the grader's memory."""
+
+    def __init__(self, *args: Any, interrupt_grace: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.interrupt_grace = interrupt_grace
+        self._interrupted_at: float | None = None
+        self._output_bytes: dict[int, int] = {}
+
+    async def async_execute_cell(self, cell: Any, cell_index: int, *args: Any, **kwargs: Any) -> Any:
+        self._interrupted_at = None
+        return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+
+    async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> None | dict[str, Any]:
+        now = time.monotonic()
+        if self._interrupted_at is None:
+            self._interrupted_at = now
+            return await super()._async_handle_timeout(timeout, cell)
+        if now - self._interrupted_at < self.interrupt_grace:
+            await asyncio.sleep(0.2)  # nbclient polls again at once: wait for the interrupt to land
+            return None
+        assert self.km is not None
+        await self.km.shutdown_kernel(now=True)
+        raise KernelKilled(f"the cell ran past {timeout} s and ignored the interrupt, so the kernel was killed")
+
+    def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        used = self._output_bytes.get(cell_index, 0)
+        self._output_bytes[cell_index] = used + size
+        if used + size <= OUTPUT_BUDGET:
+            return super().output(outs, msg, display_id, cell_index)
+        if used <= OUTPUT_BUDGET:  # the first output over budget: say so once
+            note = nbformat.v4.new_output("stream", name="stderr", text=f"\n[grader: output beyond {OUTPUT_BUDGET // 1_000_000} MB dropped]\n")
+            outs.append(note)
+        return None
 
 
 class KernelNotFound(ValueError):
@@ -173,7 +227,7 @@ def kernel_environment(home: Path, threads: int) -> dict[str, str]:
     env.update(
         HOME=str(home),
         TMPDIR=str(home),
-        MPLCONFIGDIR=str(matplotlib_cache_dir()),
+        MPLCONFIGDIR=str(home / ".matplotlib"),
         OMP_NUM_THREADS=str(threads),
         MKL_NUM_THREADS=str(threads),
         PYTHONHASHSEED="0",
@@ -183,11 +237,18 @@ def kernel_environment(home: Path, threads: int) -> dict[str, str]:
     return env
 
 
-def matplotlib_cache_dir() -> Path:
-    """A font cache shared by kernels so that each does not rebuild it (seconds each)."""
-    path = Path(tempfile.gettempdir()) / f"grader-mplcache-{os.getuid()}"
-    path.mkdir(exist_ok=True)
+@functools.lru_cache(maxsize=1)
+def prebuilt_font_cache() -> Path:
+    """Matplotlib's font cache, built once per grader process (building it takes seconds)."""
+    path = Path(tempfile.mkdtemp(prefix="grader-mplcache-"))
+    environment = {**os.environ, "MPLCONFIGDIR": str(path)}
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=environment, capture_output=True, timeout=120)
     return path
+
+
+def _copy_font_cache(home: Path) -> None:
+    """Each kernel gets its own copy: a student cannot poison the cache another kernel reads."""
+    shutil.copytree(prebuilt_font_cache(), home / ".matplotlib", dirs_exist_ok=True)
 
 
 @contextmanager
@@ -195,16 +256,19 @@ def run_notebook(notebook_path: Path, settings: ExecuteSettings) -> Iterator[Liv
     """Execute the notebook at `notebook_path` and yield the live kernel; clean up after."""
     nb = nbformat.read(notebook_path, as_version=4)
     scratch = Path(tempfile.mkdtemp(prefix="grade-"))
-    workdir, home = scratch / "work", scratch / "home"
-    workdir.mkdir()
-    home.mkdir()
+    workdir, home, sockets = scratch / "work", scratch / "home", scratch / "ipc"
+    for folder in (workdir, home, sockets):
+        folder.mkdir()
     kernel_log = tempfile.TemporaryFile()  # the kernel's stderr, kept outside its folder
+    manager = _kernel_manager(settings, workdir, home, sockets)
     try:
         shutil.copy2(notebook_path, workdir / "submission.ipynb")
-        client = NotebookClient(
+        _copy_font_cache(home)
+        client = GradingClient(
             nb,
+            km=manager,
+            interrupt_grace=settings.interrupt_grace,
             timeout=settings.cell_timeout,
-            kernel_name=settings.kernel_name,
             allow_errors=True,
             interrupt_on_timeout=True,
             record_timing=False,
@@ -213,16 +277,48 @@ def run_notebook(notebook_path: Path, settings: ExecuteSettings) -> Iterator[Liv
         )
         started = time.perf_counter()
         environment = kernel_environment(home, settings.threads)
-        with client.setup_kernel(env=environment, stdout=kernel_log, stderr=kernel_log):
+        with client.setup_kernel(cleanup_kc=True, env=environment, stdout=kernel_log, stderr=kernel_log):
             live = _connect(client, settings, time.perf_counter() - started)
+            live.result.isolation = sandbox.describe(settings.limits, manager.use_bubblewrap).summary
             _execute_cells(client, nb, live.result, settings)
             if live.result.kernel_died:
                 live.result.kernel_message += _log_tail(kernel_log)
             yield live
             live.channel.stop_channels()
     finally:
+        _stop(manager)
         kernel_log.close()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _stop(manager: AsyncKernelManager) -> None:
+    """Kill the kernel and everything it started; never raises."""
+    try:
+        if run_sync(manager.is_alive)():
+            run_sync(manager.shutdown_kernel)(now=True)
+        else:
+            run_sync(manager.cleanup_resources)()
+    except Exception:  # a half-started kernel: make sure the process is gone
+        process = getattr(manager.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+
+
+def _kernel_manager(settings: ExecuteSettings, workdir: Path, home: Path, sockets: Path) -> sandbox.SandboxedKernelManager:
+    use_bubblewrap = settings.isolate and sandbox.bubblewrap_works()
+    manager = sandbox.SandboxedKernelManager(
+        kernel_name=settings.kernel_name,
+        limits=settings.limits,
+        writable=[workdir, home, sockets],
+        use_bubblewrap=use_bubblewrap,
+        # inside the sandbox there is no network: the grader talks to the kernel over Unix sockets
+        transport="ipc" if use_bubblewrap else "tcp",
+        ip=str(sockets / "kernel") if use_bubblewrap else "127.0.0.1",
+        connection_file=str(sockets / "connection.json"),
+    )
+    # Interrupt by message: the kernel signals its own process group, inside its sandbox.
+    manager.kernel_spec.interrupt_mode = "message"
+    return manager
 
 
 def _log_tail(log: Any, budget: int = 1500) -> str:
@@ -284,10 +380,13 @@ def _run_cell(
     started = time.perf_counter()
     try:
         client.execute_cell(cell, index, store_history=True)
-    except DeadKernelError:
+    except DeadKernelError as exc:
         result.kernel_died = True
-        result.kernel_message = f"the kernel died while running cell {index + 1}"
         cell.source = original
+        if isinstance(exc, KernelKilled):
+            result.kernel_message = f"cell {index + 1}: {exc}"
+            return _cell_result(index + 1, cell, "timeout", time.perf_counter() - started, note)
+        result.kernel_message = f"the kernel died while running cell {index + 1}: {death_cause(client, settings)}"
         return _cell_result(index + 1, cell, "crash", time.perf_counter() - started, note)
     duration = time.perf_counter() - started
     cell.source = original
@@ -297,6 +396,34 @@ def _run_cell(
         timed_out = errors[-1].get("ename") == "KeyboardInterrupt" and duration >= settings.cell_timeout
         status = "timeout" if timed_out else "error"
     return _cell_result(index + 1, cell, status, duration, note)
+
+
+_SIGNAL_CAUSES = {
+    signal.SIGKILL: "killed: most likely it ran out of memory (limit {memory} MiB)",
+    signal.SIGSEGV: "segmentation fault (a crash inside native code)",
+    signal.SIGABRT: "aborted (a native library gave up)",
+    signal.SIGXCPU: "CPU time limit of {cpu} s exceeded",
+    signal.SIGXFSZ: "tried to write a file larger than {fsize} MiB",
+    signal.SIGBUS: "bus error (a crash inside native code)",
+}
+
+
+def death_cause(client: NotebookClient, settings: ExecuteSettings) -> str:
+    """The likely cause of a dead kernel, from its exit status."""
+    process = getattr(getattr(client.km, "provisioner", None), "process", None)
+    code = process.poll() if process is not None else None
+    if code is None:
+        return "it stopped answering"
+    # a killed process reports -signal; bubblewrap passes on 128 + signal
+    number = -code if code < 0 else code - 128 if code > 128 else 0
+    if number in _SIGNAL_CAUSES:
+        limits = settings.limits
+        return _SIGNAL_CAUSES[signal.Signals(number)].format(
+            memory=limits.memory_mb, cpu=limits.cpu_seconds, fsize=limits.file_size_mb
+        )
+    if number:
+        return f"killed by signal {signal.Signals(number).name}"
+    return f"the kernel process exited with status {code} (os._exit, or a call that ends the process)"
 
 
 def neutralise(source: str) -> tuple[str, str]:

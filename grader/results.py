@@ -60,6 +60,7 @@ class ExecutionResult:
     versions: dict[str, str] = field(default_factory=dict)
     kernel_start_seconds: float = 0.0
     execute_seconds: float = 0.0
+    isolation: str = ""  # what the kernel's sandbox enforced, in words
 
 
 @dataclass

@@ -1,0 +1,182 @@
+"""Isolation of the kernel process: resource limits, and a bubblewrap sandbox where available.
+
+Every kernel is started through a tiny launcher that sets resource limits
+(address space, CPU time, file size, processes, open files, no core dumps)
+and then, when `bwrap` works on this machine, inside a bubblewrap sandbox:
+
+* a fresh mount namespace that shows only the system directories, the Python
+  installation running the kernel (read-only) and the submission's own scratch
+  folders (read-write): no hidden specs, gradebook, reports or other submissions;
+* no network (an empty network namespace; the grader talks to the kernel over
+  Unix sockets in a folder bound into the sandbox);
+* its own PID namespace (it cannot see or signal the grader or any other
+  process, and every process it starts dies with it), no capabilities, and
+  uid 65534 (nobody) inside a user namespace.
+
+Where bubblewrap is missing or cannot create namespaces, the kernel still gets
+the limits, a throw-away working folder and a scrubbed environment, and
+`Isolation.summary` says what is not enforced; the report shows it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+
+MIB = 1024 * 1024
+
+# Sets the limits, then replaces itself with the real command (argv after "--").
+_LAUNCHER = """
+import json, os, resource, sys
+limits = json.loads(sys.argv[1])
+for name, value in limits.items():
+    resource.setrlimit(getattr(resource, name), (value, value))
+os.execvp(sys.argv[3], sys.argv[3:])
+"""
+
+# Read-only system paths a Python kernel needs; the ones missing on a platform are skipped.
+_SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+_ETC_FILES = (
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/passwd", "/etc/group",
+    "/etc/nsswitch.conf", "/etc/localtime", "/etc/ssl", "/etc/ca-certificates", "/etc/alternatives",
+    "/etc/fonts", "/etc/matplotlibrc",
+)
+_GPU_DEVICES = ("/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset",
+                *(f"/dev/nvidia{i}" for i in range(16)))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one kernel; 0 leaves a limit unset."""
+
+    memory_mb: int = 4096  # address space (not applied when a GPU is visible: CUDA maps huge ranges)
+    cpu_seconds: int = 3600
+    file_size_mb: int = 512
+    processes: int = 256  # enforced by Linux only for a grader that does not run as root
+    open_files: int = 1024
+
+    def __post_init__(self) -> None:
+        for name in ("memory_mb", "cpu_seconds", "file_size_mb", "processes", "open_files"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"Invalid {name} {getattr(self, name)!r}: must be 0 (no limit) or more")
+
+    def rlimits(self, gpu: bool) -> dict[str, int]:
+        wanted = {
+            "RLIMIT_AS": 0 if gpu else self.memory_mb * MIB,
+            "RLIMIT_CPU": self.cpu_seconds,
+            "RLIMIT_FSIZE": self.file_size_mb * MIB,
+            "RLIMIT_NPROC": self.processes,
+            "RLIMIT_NOFILE": self.open_files,
+        }
+        return {"RLIMIT_CORE": 0, **{name: value for name, value in wanted.items() if value}}
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What a kernel's sandbox enforces here, in words for the report."""
+
+    bubblewrap: bool
+    summary: str
+
+
+@functools.lru_cache(maxsize=1)
+def bubblewrap_works() -> bool:
+    """Whether `bwrap` exists and can create the namespaces the sandbox uses."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False
+    probe = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"]
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def gpu_visible() -> bool:
+    return os.path.exists("/dev/nvidiactl")
+
+
+def describe(limits: Limits, use_bubblewrap: bool) -> Isolation:
+    parts = [
+        f"memory {limits.memory_mb} MiB" if limits.memory_mb and not gpu_visible() else "memory unlimited (GPU)",
+        f"CPU {limits.cpu_seconds} s",
+        f"files up to {limits.file_size_mb} MiB",
+    ]
+    if use_bubblewrap:
+        parts.append("bubblewrap sandbox: no network, only its own folder writable, hidden files invisible, own PID namespace, uid nobody, no capabilities")
+    else:
+        parts.append("NOT isolated (bubblewrap unavailable): the kernel can read files the grader can read and use the network")
+    if os.geteuid() == 0:
+        parts.append("process count not limited (grader runs as root)")
+    else:
+        parts.append(f"at most {limits.processes} processes")
+    return Isolation(bubblewrap=use_bubblewrap, summary="; ".join(parts))
+
+
+def bubblewrap_arguments(kernel_cmd: list[str], writable: list[Path], readable: list[Path]) -> list[str]:
+    """`bwrap …` options for a kernel: what it may see, and nothing else."""
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", "--uid", "65534", "--gid", "65534"]
+    # ipykernel would watch the grader's PID, which does not exist in the kernel's PID namespace;
+    # --die-with-parent ties the kernel's life to the grader's instead
+    args += ["--unsetenv", "JPY_PARENT_PID"]
+    for path in _SYSTEM_PATHS + _ETC_FILES:
+        args += ["--ro-bind-try", path, path]
+    for path in readable:
+        args += ["--ro-bind", str(path), str(path)]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for device in _GPU_DEVICES:
+        args += ["--dev-bind-try", device, device]
+    args += ["--ro-bind-try", "/proc/driver/nvidia", "/proc/driver/nvidia"]
+    for path in writable:
+        args += ["--bind", str(path), str(path)]
+    args += ["--chdir", str(writable[0]), "--"]
+    return args + kernel_cmd
+
+
+@functools.lru_cache(maxsize=8)
+def python_roots(executable: str) -> list[Path]:
+    """The folders a Python interpreter needs to run: its environment and its base installation."""
+    query = "import json, sys; print(json.dumps(sorted({sys.prefix, sys.base_prefix, sys.exec_prefix})))"
+    try:
+        output = subprocess.run([executable, "-I", "-c", query], capture_output=True, text=True, timeout=30).stdout
+        roots = [Path(p) for p in json.loads(output)]
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        roots = [Path(sys.prefix), Path(sys.base_prefix)]
+    # a virtual environment's bin/python is a link into the base installation: keep both ends
+    linked = Path(os.path.abspath(executable)).parent.parent
+    real = Path(os.path.realpath(executable)).parent.parent
+    return sorted({*roots, linked, real})
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels start inside the sandbox described above."""
+
+    def __init__(
+        self,
+        *,
+        limits: Limits,
+        writable: list[Path],
+        use_bubblewrap: bool,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.limits = limits
+        self.writable = writable
+        self.use_bubblewrap = use_bubblewrap
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if self.use_bubblewrap:
+            readable = [p for p in python_roots(cmd[0]) if not any(p == w or w in p.parents for w in self.writable)]
+            cmd = bubblewrap_arguments(cmd, self.writable, readable)
+        limits = json.dumps(self.limits.rlimits(gpu=gpu_visible()))
+        return [sys.executable, "-I", "-S", "-c", _LAUNCHER, limits, "--", *cmd]
