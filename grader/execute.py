@@ -44,7 +44,11 @@ STDOUT_BUDGET = 20_000  # characters of stdout kept per cell
 TRACEBACK_BUDGET = 20_000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Shell escapes and magics that need the network or a GPU tool: skipped, with a note.
-_NEUTRALISED = re.compile(r"^\s*(!|%pip\b|%conda\b|%%capture\b|%%shell\b|%%bash\b).*$", re.M)
+_NEUTRALISED = re.compile(
+    r"^\s*(!|%pip\b|%conda\b|%%capture\b|%%shell\b|%%bash\b"
+    r"|from\s+google\.colab\b|import\s+google\.colab\b|drive\.mount\(|files\.(upload|download)\().*$",
+    re.M,
+)
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,10 @@ class ExecuteSettings:
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     isolate: bool = True  # run kernels in a bubblewrap sandbox when it works here
     interrupt_grace: int = 10  # seconds a timed-out cell gets to honour the interrupt before the kernel is killed
+    submission_timeout: int = 1800  # seconds for all of a notebook's cells together
 
     def __post_init__(self) -> None:
-        for name in ("cell_timeout", "probe_timeout", "threads"):
+        for name in ("cell_timeout", "probe_timeout", "threads", "interrupt_grace", "submission_timeout"):
             if getattr(self, name) < 1:
                 raise ValueError(f"Invalid {name} {getattr(self, name)!r}: must be at least 1")
 
@@ -252,9 +257,8 @@ def _copy_font_cache(home: Path) -> None:
 
 
 @contextmanager
-def run_notebook(notebook_path: Path, settings: ExecuteSettings) -> Iterator[LiveKernel]:
-    """Execute the notebook at `notebook_path` and yield the live kernel; clean up after."""
-    nb = nbformat.read(notebook_path, as_version=4)
+def run_notebook(nb: nbformat.NotebookNode, settings: ExecuteSettings) -> Iterator[LiveKernel]:
+    """Execute a (version 4) notebook and yield the live kernel; clean up after."""
     scratch = Path(tempfile.mkdtemp(prefix="grade-"))
     workdir, home, sockets = scratch / "work", scratch / "home", scratch / "ipc"
     for folder in (workdir, home, sockets):
@@ -262,7 +266,7 @@ def run_notebook(notebook_path: Path, settings: ExecuteSettings) -> Iterator[Liv
     kernel_log = tempfile.TemporaryFile()  # the kernel's stderr, kept outside its folder
     manager = _kernel_manager(settings, workdir, home, sockets)
     try:
-        shutil.copy2(notebook_path, workdir / "submission.ipynb")
+        nbformat.write(without_outputs(nb), workdir / "submission.ipynb")
         _copy_font_cache(home)
         client = GradingClient(
             nb,
@@ -289,6 +293,15 @@ def run_notebook(notebook_path: Path, settings: ExecuteSettings) -> Iterator[Liv
         _stop(manager)
         kernel_log.close()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def without_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of the notebook with outputs dropped (the kernel gets the code, not megabytes of old output)."""
+    copy = nbformat.from_dict(nb)
+    for cell in copy.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return copy
 
 
 def _stop(manager: AsyncKernelManager) -> None:
@@ -358,12 +371,18 @@ def _execute_cells(
     client: NotebookClient, nb: nbformat.NotebookNode, result: ExecutionResult, settings: ExecuteSettings
 ) -> None:
     started = time.perf_counter()
+    deadline = started + settings.submission_timeout
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        if result.kernel_died:
-            result.cells.append(_cell_result(index + 1, cell, "not-run"))
+        remaining = deadline - time.perf_counter()
+        if result.kernel_died or remaining <= 0:
+            skipped = _cell_result(index + 1, cell, "not-run")
+            if remaining <= 0 and not result.kernel_died:
+                skipped.note = f"not run: the notebook used up its {settings.submission_timeout} s budget"
+            result.cells.append(skipped)
             continue
+        client.timeout = max(1, min(settings.cell_timeout, int(remaining) + 1))
         result.cells.append(_run_cell(client, index, cell, result, settings))
     result.execute_seconds = time.perf_counter() - started
 
@@ -393,7 +412,7 @@ def _run_cell(
     status = "ok"
     errors = [o for o in cell.outputs if o.get("output_type") == "error"]
     if errors:
-        timed_out = errors[-1].get("ename") == "KeyboardInterrupt" and duration >= settings.cell_timeout
+        timed_out = errors[-1].get("ename") == "KeyboardInterrupt" and duration >= (client.timeout or 0)
         status = "timeout" if timed_out else "error"
     return _cell_result(index + 1, cell, status, duration, note)
 

@@ -7,7 +7,6 @@ message, and the next one is graded.
 
 from __future__ import annotations
 
-import json
 import time
 import traceback
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from grader.probe import Probe
 from grader.record import Fingerprint, Gradebook, write_grades_csv, write_result_json
 from grader.report import write_reports
 from grader.results import SubmissionResult
+from grader.tamper import locked_cell_changes
 
 Progress = Callable[[Submission, SubmissionResult | None], None]
 
@@ -139,12 +139,11 @@ def grade_submission(
 def _grade_into(
     result: SubmissionResult, submission: Submission, assignments: list[Assignment], settings: ExecuteSettings
 ) -> None:
-    problem = notebook_problem(submission.path)
-    if problem:
+    nb, problem = read_notebook(submission.path)
+    if nb is None:
         result.status, result.message = "invalid", problem
         return
-    raw = json.loads(submission.path.read_text(encoding="utf-8"))
-    identification = identify(raw, assignments)
+    identification = identify(nb, assignments)
     result.identified_by = identification.how
     assignment = identification.assignment
     if assignment is None:
@@ -153,39 +152,47 @@ def _grade_into(
         return
     result.assignment, result.assignment_title = assignment.id, assignment.title
     result.spec_hash = assignment.spec_hash()
-    with run_notebook(submission.path, settings) as live:
+    result.flags = locked_cell_changes(nb, assignment.notebook)
+    with run_notebook(nb, settings) as live:
         probe = Probe(live, assignment, live.result.cells)
         result.exercises = run_checks(assignment, probe)
         result.resolutions = list(probe.resolutions.values())
         result.execution = live.result
+    if problem:
+        live.result.cells[0].note = "; ".join(filter(None, [problem, live.result.cells[0].note]))
     result.score = sum(e.points for e in result.exercises)
     result.max_score = sum(e.max_points for e in result.exercises)
     result.status = "kernel-died" if live.result.kernel_died else "graded"
     result.message = _summary_message(result)
 
 
-def notebook_problem(path: Path) -> str:
-    """Why the file cannot be graded as a notebook, or '' when it can."""
+def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
+    """The notebook as version 4 and a note, or None and why it cannot be graded."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the notebook again from Jupyter"
+        return None, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the notebook again from Jupyter"
     try:
         nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
     except Exception as exc:
-        return f"not a readable notebook: {type(exc).__name__}: {str(exc)[:300]}"
+        return None, f"not a readable notebook: {type(exc).__name__}: {str(exc)[:300]}"
+    note = ""
     if nb.get("nbformat") != 4:
-        return f"nbformat {nb.get('nbformat')} notebooks are not supported; open and save it in a current Jupyter"
-    if not any(cell.get("cell_type") == "code" for cell in nb.cells):
-        return "the notebook has no code cells"
-    return ""
+        try:
+            nb = nbformat.convert(nb, 4)
+        except Exception as exc:
+            return None, f"nbformat {nb.get('nbformat')} notebook that could not be converted: {exc}"
+        note = f"converted from nbformat {nbformat.reads(text, as_version=nbformat.NO_CONVERT).get('nbformat')} to 4"
+    if not any(cell.get("cell_type") == "code" and cell.get("source", "").strip() for cell in nb.cells):
+        return None, "the notebook has no code to run (no non-empty code cells)"
+    return nb, note
 
 
 def _summary_message(result: SubmissionResult) -> str:
     execution = result.execution
     if execution is None:
         return ""
-    parts = []
+    parts = list(result.flags)
     if execution.kernel_died:
         parts.append(execution.kernel_message)
     failing = [c for c in execution.cells if c.status in ("error", "timeout")]

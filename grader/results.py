@@ -112,6 +112,7 @@ class SubmissionResult:
     max_score: float
     exercises: list[ExerciseResult] = field(default_factory=list)
     resolutions: list[Resolution] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # for the TA: e.g. a changed locked cell
     execution: ExecutionResult | None = None
     notebook_hash: str = ""
     spec_hash: str = ""

@@ -46,6 +46,6 @@ FAST = ExecuteSettings(cell_timeout=20, probe_timeout=10)
 
 def live_kernel(nb: nbformat.NotebookNode, tmp: Path, settings: ExecuteSettings = FAST) -> Iterator[LiveKernel]:
     """Run `nb` and yield its live kernel (for module-scoped fixtures)."""
-    path = write(nb, tmp / "submission.ipynb")
-    with run_notebook(path, settings) as live:
+    write(nb, tmp / "submission.ipynb")  # what the kernel's folder will hold, kept for inspection
+    with run_notebook(nb, settings) as live:
         yield live
