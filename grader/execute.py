@@ -103,15 +103,28 @@ class GradingClient(NotebookClient):
         raise KernelKilled(f"the cell ran past {timeout} s and ignored the interrupt, so the kernel was killed")
 
     def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
-        size = len(json.dumps(msg.get("content", {}), default=str))
+        content = msg.get("content", {})
+        size = _content_size(content)
         used = self._output_bytes.get(cell_index, 0)
         self._output_bytes[cell_index] = used + size
-        if used + size <= OUTPUT_BUDGET:
+        remaining = OUTPUT_BUDGET - used
+        if size <= remaining:
             return super().output(outs, msg, display_id, cell_index)
-        if used <= OUTPUT_BUDGET:  # the first output over budget: say so once
-            note = nbformat.v4.new_output("stream", name="stderr", text=f"\n[grader: output beyond {OUTPUT_BUDGET // 1_000_000} MB dropped]\n")
-            outs.append(note)
+        if remaining > 0 and msg.get("msg_type") == "stream":  # keep the start of the flood
+            dropped = size - remaining
+            text = content.get("text", "")[:remaining] + f"\n[grader: {dropped} more characters of output dropped]\n"
+            return super().output(outs, {**msg, "content": {**content, "text": text}}, display_id, cell_index)
+        if remaining > 0:
+            note = f"\n[grader: an output of {size} bytes dropped, over the {OUTPUT_BUDGET} bytes kept per cell]\n"
+            outs.append(nbformat.v4.new_output("stream", name="stdout", text=note))
         return None
+
+
+def _content_size(content: dict[str, Any]) -> int:
+    """Roughly how many bytes an output message carries (text and data values)."""
+    data = content.get("data", {})
+    values = data.values() if isinstance(data, dict) else []
+    return len(str(content.get("text", ""))) + sum(len(str(v)) for v in values)
 
 
 class KernelNotFound(ValueError):
@@ -337,7 +350,10 @@ def _kernel_manager(settings: ExecuteSettings, workdir: Path, home: Path, socket
 def _log_tail(log: Any, budget: int = 1500) -> str:
     """The end of the kernel's own output, which names the cause of a crash (a signal, MemoryError)."""
     log.seek(0)
-    text = _ANSI.sub("", log.read().decode("utf-8", "replace")).strip()
+    text = _ANSI.sub("", log.read().decode("utf-8", "replace"))
+    # ipykernel's start-up banner ends with the "--existing <connection file>" line: not a cause
+    text = text.rsplit("--existing", 1)[-1].split("\n", 1)[-1] if "--existing" in text else text
+    text = text.strip()
     return f"; the kernel's last words: {text[-budget:]}" if text else ""
 
 

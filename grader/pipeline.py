@@ -168,24 +168,33 @@ def _grade_into(
 
 def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
     """The notebook as version 4 and a note, or None and why it cannot be graded."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the notebook again from Jupyter"
+    text, note = decode_notebook_bytes(path.read_bytes())
     try:
         nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
     except Exception as exc:
         return None, f"not a readable notebook: {type(exc).__name__}: {str(exc)[:300]}"
-    note = ""
-    if nb.get("nbformat") != 4:
+    version = nb.get("nbformat")
+    if version != 4:
         try:
             nb = nbformat.convert(nb, 4)
         except Exception as exc:
-            return None, f"nbformat {nb.get('nbformat')} notebook that could not be converted: {exc}"
-        note = f"converted from nbformat {nbformat.reads(text, as_version=nbformat.NO_CONVERT).get('nbformat')} to 4"
+            return None, f"nbformat {version} notebook that could not be converted: {exc}"
+        note = "; ".join(filter(None, [note, f"converted from nbformat {version} to 4"]))
     if not any(cell.get("cell_type") == "code" and cell.get("source", "").strip() for cell in nb.cells):
         return None, "the notebook has no code to run (no non-empty code cells)"
     return nb, note
+
+
+def decode_notebook_bytes(data: bytes) -> tuple[str, str]:
+    """The notebook's text and a note: UTF-8 (with or without a byte-order mark), else Windows-1252/Latin-1."""
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as exc:
+        note = f"not UTF-8 (byte {exc.start}); read as Windows-1252/Latin-1"
+    try:
+        return data.decode("cp1252"), note
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), note
 
 
 def _summary_message(result: SubmissionResult) -> str:

@@ -1,0 +1,138 @@
+"""The hostile batch: every notebook in tests/hostile/ (plus a 100 MB one) graded in one run.
+
+Each case asserts its verdict; the control notebook and the batch as a whole
+must be unaffected, and nothing may be left behind (processes, scratch folders).
+Regenerate the notebooks with `python scripts/build_hostile_notebooks.py`.
+"""
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import sandbox
+from grader.execute import ExecuteSettings
+from grader.pipeline import grade_folder
+from tests.conftest import FIXTURE_SOLUTIONS, ROOT
+
+HOSTILE = ROOT / "tests" / "hostile"
+SETTINGS = ExecuteSettings(cell_timeout=5, probe_timeout=10, interrupt_grace=3)
+
+# name -> (status, score): the solved cells after each attack are worth 4 points
+VERDICTS = {
+    "control": ("graded", 4),
+    "infinite-loop": ("graded", 4),
+    "memory-bomb": ("graded", 4),
+    "sys-exit": ("graded", 4),
+    "leftover-processes": ("graded", 4),
+    "reads-secrets": ("graded", 4),
+    "output-flood": ("graded", 4),
+    "colab-cells": ("graded", 4),
+    "warnings-and-stderr": ("graded", 4),
+    "kills-everything": ("graded", 4),
+    "ignores-interrupt": ("kernel-died", 0),
+    "os-exit": ("kernel-died", 0),
+    "segfault": ("kernel-died", 0),
+    "forges-probe": ("graded", 1),  # only the check read from the cell outputs, grader-side
+    "no-tags": ("graded", 3),  # found by text and fallback; the 'printed in ex2' check needs the tag
+    "nbformat3": ("graded", 3),  # converted; version 3 cells carry no tags
+    "duplicated-tags": ("graded", 2),  # the copied cell defined last is what the kernel holds
+    "non-utf8": ("graded", 0),  # read as Latin-1; it only prints
+    "invalid-json": ("invalid", 0),
+    "not-a-notebook": ("invalid", 0),
+    "empty": ("invalid", 0),
+    "huge": ("graded", 4),
+}
+
+
+def _processes(pattern: str) -> list[str]:
+    found = subprocess.run(["pgrep", "-af", pattern], capture_output=True, text=True).stdout
+    return [line for line in found.splitlines() if "pgrep" not in line]
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile") / "submissions"
+    shutil.copytree(HOSTILE, folder)
+    huge = nbformat.read(HOSTILE / "control.ipynb", as_version=4)
+    huge.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="y" * 100_000_000)]
+    nbformat.write(huge, folder / "huge.ipynb")
+    scratch_before = set(Path(tempfile.gettempdir()).glob("grade-*"))
+    kernels_before = _processes("ipykernel_launcher")
+    out = folder.parent / "out"
+    summary = grade_folder(folder, out, FIXTURE_SOLUTIONS, SETTINGS)
+    left = {
+        "scratch": set(Path(tempfile.gettempdir()).glob("grade-*")) - scratch_before,
+        "kernels": [p for p in _processes("ipykernel_launcher") if p not in kernels_before],
+        "sleepers": _processes("sleep 98[67]"),
+    }
+    return {Path(r.path).stem: r for r in summary.results}, out, left
+
+
+def test_every_submission_gets_a_row(batch):
+    results, out, _ = batch
+    assert set(results) == set(VERDICTS)
+    assert len((out / "grades.csv").read_text().splitlines()) == len(VERDICTS) + 1
+
+
+@pytest.mark.parametrize("name", sorted(VERDICTS))
+def test_verdict(batch, name):
+    result = batch[0][name]
+    assert (result.status, result.score) == VERDICTS[name], result.message
+
+
+def test_nothing_is_left_behind(batch):
+    _, _, left = batch
+    assert left == {"scratch": set(), "kernels": [], "sleepers": []}
+
+
+def test_timeouts_and_deaths_say_what_happened(batch):
+    results = batch[0]
+    assert results["infinite-loop"].execution.cells[0].status == "timeout"
+    assert "ignored the interrupt, so the kernel was killed" in results["ignores-interrupt"].message
+    assert "exited with status 3" in results["os-exit"].message
+    assert "segmentation fault" in results["segfault"].message
+    assert "NOTE: When using" not in results["segfault"].message  # ipykernel's banner is not a cause
+    assert results["memory-bomb"].execution.cells[0].ename == "MemoryError"
+
+
+def test_output_flood_is_truncated_and_the_result_stays_small(batch):
+    results, out, _ = batch
+    cell = results["output-flood"].execution.cells[0]
+    assert "characters cut by the grader" in cell.stdout and len(cell.stdout) < 50_000
+    assert (out / results["output-flood"].submission / "result.json").stat().st_size < 200_000
+    assert (out / results["huge"].submission / "result.json").stat().st_size < 200_000
+
+
+def test_colab_cells_are_neutralised_not_counted(batch):
+    note = batch[0]["colab-cells"].execution.cells[0].note
+    assert "!pip install torchmetrics" in note and "google.colab" in note and "drive.mount" in note
+
+
+@pytest.mark.skipif(not sandbox.bubblewrap_works(), reason="bubblewrap cannot create namespaces here")
+def test_sandbox_hides_files_network_and_the_outside(batch):
+    stdout = batch[0]["reads-secrets"].execution.cells[0].stdout
+    assert stdout.splitlines() == ["found: []", "network: blocked", "write outside: refused"]
+    assert "bubblewrap sandbox" in batch[0]["control"].execution.isolation
+
+
+def test_malformed_files_get_clear_messages(batch):
+    results = batch[0]
+    assert results["invalid-json"].message.startswith("not a readable notebook: NotJSONError")
+    assert results["not-a-notebook"].message.startswith("not a readable notebook")
+    assert results["empty"].message == "the notebook has no code to run (no non-empty code cells)"
+    assert "read as Windows-1252/Latin-1" in results["non-utf8"].execution.cells[0].note
+    assert "converted from nbformat 3 to 4" in results["nbformat3"].execution.cells[0].note
+    assert "text matches" in results["no-tags"].identified_by
+
+
+def test_reports_render_for_every_hostile_submission(batch):
+    results, out, _ = batch
+    for result in results.values():
+        html = (out / result.submission / "report.html").read_text()
+        assert result.status in html and "<script>" not in html.split("</style>")[-1]
+    assert json.loads((out / results["control"].submission / "result.json").read_text())["score"] == 4
