@@ -20,6 +20,7 @@ from rich.text import Text
 from grader.assignment import AssignmentError
 from grader.discover import Submission
 from grader.execute import ExecuteSettings, KernelNotFound
+from grader.sandbox import Limits
 from grader.pipeline import BatchSummary, default_solutions_dir, grade_folder, rerender
 from grader.results import SubmissionResult
 
@@ -49,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cell-timeout", type=int, default=DEFAULTS.cell_timeout, help="seconds a cell may run (default: %(default)s)")
     parser.add_argument("--probe-timeout", type=int, default=DEFAULTS.probe_timeout, help="seconds one probe of a student object may take (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed for Python, NumPy and torch before the student's code (default: %(default)s)")
+    parser.add_argument("--submission-timeout", type=int, default=DEFAULTS.submission_timeout, help="seconds all cells of one notebook may take together (default: %(default)s)")
+    parser.add_argument("--memory-mb", type=int, default=DEFAULTS.limits.memory_mb, help="address-space limit of a kernel in MiB, 0 for none (default: %(default)s)")
+    parser.add_argument("--cpu-seconds", type=int, default=DEFAULTS.limits.cpu_seconds, help="CPU-time limit of a kernel, 0 for none (default: %(default)s)")
+    parser.add_argument("--no-sandbox", action="store_true", help="do not use the bubblewrap sandbox even where it works (limits still apply)")
     parser.add_argument("--force", action="store_true", help="re-grade submissions even when notebook, specs and grader are unchanged")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -70,7 +75,13 @@ def grade_command(argv: list[str]) -> int:
         return USAGE_ERROR
     try:
         settings = ExecuteSettings(
-            kernel_name=args.kernel, cell_timeout=args.cell_timeout, probe_timeout=args.probe_timeout, seed=args.seed
+            kernel_name=args.kernel,
+            cell_timeout=args.cell_timeout,
+            probe_timeout=args.probe_timeout,
+            submission_timeout=args.submission_timeout,
+            seed=args.seed,
+            limits=Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds),
+            isolate=not args.no_sandbox,
         )
     except ValueError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))} (from the command line)")

@@ -16,6 +16,7 @@ import json
 import os
 import queue
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -278,6 +279,7 @@ def run_notebook(nb: nbformat.NotebookNode, settings: ExecuteSettings) -> Iterat
         folder.mkdir()
     kernel_log = tempfile.TemporaryFile()  # the kernel's stderr, kept outside its folder
     manager = _kernel_manager(settings, workdir, home, sockets)
+    token = secrets.token_hex(16)
     try:
         nbformat.write(without_outputs(nb), workdir / "submission.ipynb")
         _copy_font_cache(home)
@@ -293,7 +295,7 @@ def run_notebook(nb: nbformat.NotebookNode, settings: ExecuteSettings) -> Iterat
             resources={"metadata": {"path": str(workdir)}},
         )
         started = time.perf_counter()
-        environment = kernel_environment(home, settings.threads)
+        environment = {**kernel_environment(home, settings.threads), sandbox.TOKEN_VARIABLE: token}
         with client.setup_kernel(cleanup_kc=True, env=environment, stdout=kernel_log, stderr=kernel_log):
             live = _connect(client, settings, time.perf_counter() - started)
             live.result.isolation = sandbox.describe(settings.limits, manager.use_bubblewrap).summary
@@ -304,6 +306,7 @@ def run_notebook(nb: nbformat.NotebookNode, settings: ExecuteSettings) -> Iterat
             live.channel.stop_channels()
     finally:
         _stop(manager)
+        sandbox.kill_leftovers(token)
         kernel_log.close()
         shutil.rmtree(scratch, ignore_errors=True)
 

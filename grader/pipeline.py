@@ -74,7 +74,7 @@ def grade_folder(
             progress(submission, None)
         previous = None if force else stored.get(submission.id)
         unchanged = previous is not None and previous == Fingerprint(
-            submission.notebook_hash, previous.assignment, spec_hashes.get(previous.assignment), version
+            submission.notebook_hash, previous.assignment, spec_hashes.get(previous.assignment), version, settings.seed
         )
         result = gradebook.result(submission.id) if unchanged else None
         if result is None:

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     notebook_hash TEXT NOT NULL,
     spec_hash    TEXT NOT NULL,
     grader_version TEXT NOT NULL,
+    seed         INTEGER,
     graded_at    TEXT NOT NULL,
     result_json  TEXT NOT NULL
 );
@@ -57,6 +58,7 @@ class Fingerprint(NamedTuple):
     assignment: str
     spec_hash: str | None  # None: the assignment is unknown now, so never unchanged
     grader_version: str
+    seed: int | None
 
 
 class Gradebook:
@@ -81,11 +83,12 @@ class Gradebook:
         with self._connect() as db:
             db.execute("DELETE FROM submissions WHERE submission = ?", (result.submission,))
             db.execute(
-                "INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     result.submission, result.student, result.assignment, result.path,
                     result.status, result.message, result.score, result.max_score,
                     result.notebook_hash, result.spec_hash, result.grader_version,
+                    result.execution.seed if result.execution else None,
                     result.graded_at, result.to_json(),
                 ),
             )
@@ -114,7 +117,7 @@ class Gradebook:
         """submission -> what its stored result was computed from."""
         with self._connect() as db:
             rows = db.execute(
-                "SELECT submission, notebook_hash, assignment, spec_hash, grader_version FROM submissions"
+                "SELECT submission, notebook_hash, assignment, spec_hash, grader_version, seed FROM submissions"
             ).fetchall()
         return {row[0]: Fingerprint(*row[1:]) for row in rows}
 

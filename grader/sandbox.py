@@ -24,6 +24,7 @@ import functools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -114,7 +115,7 @@ def describe(limits: Limits, use_bubblewrap: bool) -> Isolation:
     if use_bubblewrap:
         parts.append("bubblewrap sandbox: no network, only its own folder writable, hidden files invisible, own PID namespace, uid nobody, no capabilities")
     else:
-        parts.append("NOT isolated (bubblewrap unavailable): the kernel can read files the grader can read and use the network")
+        parts.append("no sandbox (bubblewrap unavailable or turned off): the kernel can read what the grader can read and use the network")
     if os.geteuid() == 0:
         parts.append("process count not limited (grader runs as root)")
     else:
@@ -155,6 +156,28 @@ def python_roots(executable: str) -> list[Path]:
     linked = Path(os.path.abspath(executable)).parent.parent
     real = Path(os.path.realpath(executable)).parent.parent
     return sorted({*roots, linked, real})
+
+
+TOKEN_VARIABLE = "GRADER_KERNEL_TOKEN"
+
+
+def kill_leftovers(token: str) -> int:
+    """SIGKILL every process whose environment carries this kernel's token; return how many.
+
+    Inside bubblewrap the PID namespace already takes everything down with the
+    kernel; without it, this finds what the kernel started, daemons included
+    (they inherit the environment), on any Linux with /proc.
+    """
+    marker = f"{TOKEN_VARIABLE}={token}".encode()
+    killed = 0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+        except (OSError, ValueError):
+            continue
+    return killed
 
 
 class SandboxedKernelManager(AsyncKernelManager):

@@ -58,6 +58,8 @@ def _processes(pattern: str) -> list[str]:
 def batch(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile") / "submissions"
     shutil.copytree(HOSTILE, folder)
+    if not sandbox.bubblewrap_works():  # without a PID namespace kill(-1) would hit this test run too
+        (folder / "kills-everything.ipynb").unlink()
     huge = nbformat.read(HOSTILE / "control.ipynb", as_version=4)
     huge.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="y" * 100_000_000)]
     nbformat.write(huge, folder / "huge.ipynb")
@@ -75,12 +77,15 @@ def batch(tmp_path_factory):
 
 def test_every_submission_gets_a_row(batch):
     results, out, _ = batch
-    assert set(results) == set(VERDICTS)
-    assert len((out / "grades.csv").read_text().splitlines()) == len(VERDICTS) + 1
+    expected = set(VERDICTS) if sandbox.bubblewrap_works() else set(VERDICTS) - {"kills-everything"}
+    assert set(results) == expected
+    assert len((out / "grades.csv").read_text().splitlines()) == len(expected) + 1
 
 
 @pytest.mark.parametrize("name", sorted(VERDICTS))
 def test_verdict(batch, name):
+    if name not in batch[0]:
+        pytest.skip("kill(-1) is only graded inside the bubblewrap sandbox")
     result = batch[0][name]
     assert (result.status, result.score) == VERDICTS[name], result.message
 
