@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--memory-mb", type=int, default=DEFAULTS.limits.memory_mb, help="address-space limit of a kernel in MiB, 0 for none (default: %(default)s)")
     parser.add_argument("--cpu-seconds", type=int, default=DEFAULTS.limits.cpu_seconds, help="CPU-time limit of a kernel, 0 for none (default: %(default)s)")
     parser.add_argument("--no-sandbox", action="store_true", help="do not use the bubblewrap sandbox even where it works (limits still apply)")
+    parser.add_argument("--workers", type=int, default=None, help="submissions graded at once, each in its own kernel (default: the number of CPU cores)")
     parser.add_argument("--force", action="store_true", help="re-grade submissions even when notebook, specs and grader are unchanged")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -83,6 +84,8 @@ def grade_command(argv: list[str]) -> int:
             limits=Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds),
             isolate=not args.no_sandbox,
         )
+        if args.workers is not None and args.workers < 1:
+            raise ValueError(f"Invalid workers {args.workers}: must be at least 1")
     except ValueError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))} (from the command line)")
         return USAGE_ERROR
@@ -102,7 +105,7 @@ def grade_command(argv: list[str]) -> int:
 def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, console: Console) -> BatchSummary:
     solutions = args.solutions or default_solutions_dir()
     if args.quiet:
-        return grade_folder(args.folder, args.out, solutions, settings, args.force)
+        return grade_folder(args.folder, args.out, solutions, settings, args.force, workers=args.workers)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     total = len(list(args.folder.rglob("*.ipynb")))
     with Progress(*columns, console=console, transient=True) as bar:
@@ -114,7 +117,7 @@ def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, co
             else:
                 bar.advance(task)
 
-        return grade_folder(args.folder, args.out, solutions, settings, args.force, progress=advance)
+        return grade_folder(args.folder, args.out, solutions, settings, args.force, progress=advance, workers=args.workers)
 
 
 def summary_table(summary: BatchSummary) -> Table:

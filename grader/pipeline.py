@@ -7,9 +7,12 @@ message, and the next one is graded.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -58,35 +61,82 @@ def grade_folder(
     settings: ExecuteSettings = ExecuteSettings(),
     force: bool = False,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> BatchSummary:
-    """Grade every notebook under `folder` into `out`; return this batch's results."""
+    """Grade every notebook under `folder` into `out`; return this batch's results.
+
+    `workers` submissions are graded at once, each in its own process and
+    kernel (default: one per CPU core); results do not depend on it.
+    """
     started = time.perf_counter()
     assignments = load_assignments(solutions or default_solutions_dir())
     require_kernel(settings.kernel_name)
     gradebook = Gradebook(out / "gradebook.sqlite")
-    stored = gradebook.fingerprints()
-    version = grader_version()
+    submissions = discover(folder)
+    fingerprints = {} if force else gradebook.fingerprints()
     # Unreadable and unknown notebooks have no spec hash: they are cheap to look at again.
     spec_hashes: dict[str, str | None] = {a.id: a.spec_hash() for a in assignments}
-    results, regraded = [], 0
-    for submission in discover(folder):
-        if progress:
-            progress(submission, None)
-        previous = None if force else stored.get(submission.id)
+    results: dict[str, SubmissionResult] = {}
+    for submission in submissions:
+        previous = fingerprints.get(submission.id)
         unchanged = previous is not None and previous == Fingerprint(
-            submission.notebook_hash, previous.assignment, spec_hashes.get(previous.assignment), version, settings.seed
+            submission.notebook_hash, previous.assignment, spec_hashes.get(previous.assignment), grader_version(), settings.seed
         )
-        result = gradebook.result(submission.id) if unchanged else None
-        if result is None:
-            result = grade_submission(submission, assignments, settings)
-            gradebook.save(result)
-            write_result_json(result, out)
-            regraded += 1
-        results.append(result)
+        stored = gradebook.result(submission.id) if unchanged else None
+        if stored is not None:
+            results[submission.id] = stored
+            if progress:
+                progress(submission, stored)
+    pending = [s for s in submissions if s.id not in results]
+
+    def record(submission: Submission, result: SubmissionResult) -> None:
+        gradebook.save(result)  # one transaction per submission: a crash loses nothing recorded
+        write_result_json(result, out)
+        results[submission.id] = result
         if progress:
             progress(submission, result)
+
+    _grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress)
     publish(gradebook, out)
-    return BatchSummary(results, regraded, len(results) - regraded, time.perf_counter() - started)
+    ordered = [results[s.id] for s in submissions]
+    return BatchSummary(ordered, len(pending), len(submissions) - len(pending), time.perf_counter() - started)
+
+
+def _grade_all(
+    pending: list[Submission],
+    assignments: list[Assignment],
+    settings: ExecuteSettings,
+    workers: int,
+    record: Callable[[Submission, SubmissionResult], None],
+    progress: Progress | None,
+) -> None:
+    """Grade `pending`, `workers` at a time, recording each result as soon as it is known."""
+    if workers <= 1 or len(pending) <= 1:
+        for submission in pending:
+            if progress:
+                progress(submission, None)
+            record(submission, grade_submission(submission, assignments, settings))
+        return
+    # spawn: a clean interpreter per worker (no inherited threads or sockets); pytest runs in each
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(grade_submission, s, assignments, settings): s for s in pending}
+        for future in as_completed(futures):
+            submission = futures[future]
+            record(submission, _worker_result(future, submission, assignments, settings))
+
+
+def _worker_result(
+    future: Future[SubmissionResult], submission: Submission, assignments: list[Assignment], settings: ExecuteSettings
+) -> SubmissionResult:
+    try:
+        return future.result()
+    except Exception as exc:  # the worker process itself died: grade this one again, alone
+        traceback.print_exc()
+        result = grade_submission(submission, assignments, settings)
+        if result.status == "grader-error":
+            result.message += f" (worker failed first: {type(exc).__name__})"
+        return result
 
 
 def publish(gradebook: Gradebook, out: Path) -> int:

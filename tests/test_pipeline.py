@@ -114,3 +114,11 @@ def test_report_command_rebuilds_html_from_the_gradebook_alone(batch, capsys):
 def test_report_command_without_a_gradebook_names_the_fix(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "grade a folder into" in capsys.readouterr().err
+
+
+def test_one_worker_and_two_workers_give_the_same_grades(batch, tmp_path):
+    folder, out, _ = batch  # graded with the default: one worker per core
+    serial = grade_folder(folder, tmp_path / "serial", FIXTURE_SOLUTIONS, FAST, workers=1)
+    parallel = grade_folder(folder, tmp_path / "parallel", FIXTURE_SOLUTIONS, FAST, workers=2)
+    assert (tmp_path / "serial" / "grades.csv").read_text() == (tmp_path / "parallel" / "grades.csv").read_text()
+    assert [r.score for r in serial.results] == [r.score for r in parallel.results]
