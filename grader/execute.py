@@ -250,6 +250,7 @@ def kernel_environment(home: Path, threads: int) -> dict[str, str]:
         OMP_NUM_THREADS=str(threads),
         MKL_NUM_THREADS=str(threads),
         PYTHONHASHSEED="0",
+        CUBLAS_WORKSPACE_CONFIG=":4096:8",  # lets cuBLAS be deterministic
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONNOUSERSITE="1",
     )

@@ -62,8 +62,11 @@ def setup(seed, threads):
         except Exception:
             pass
     cuda = torch.cuda.is_available()
-    if cuda:
+    if cuda:  # deterministic kernels where PyTorch has them; a warning (not an error) elsewhere
         torch.cuda.manual_seed_all(seed)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.use_deterministic_algorithms(True, warn_only=True)
     device = torch.cuda.get_device_name(0) if cuda else "cpu"
     return {"device": ("cuda: " + device) if cuda else "cpu", "versions": versions}
 
