@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -259,10 +260,20 @@ def kernel_environment(home: Path, threads: int) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1)
 def prebuilt_font_cache() -> Path:
-    """Matplotlib's font cache, built once per grader process (building it takes seconds)."""
-    path = Path(tempfile.mkdtemp(prefix="grader-mplcache-"))
-    environment = {**os.environ, "MPLCONFIGDIR": str(path)}
-    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=environment, capture_output=True, timeout=120)
+    """Matplotlib's font cache, built once per machine and version (building it takes seconds).
+
+    Kernels get a copy (see `_copy_font_cache`), so no kernel ever writes here.
+    """
+    version = metadata.version("matplotlib")
+    path = Path(tempfile.gettempdir()) / f"grader-mplcache-{os.getuid()}-{version}"
+    if not path.is_dir():
+        building = Path(tempfile.mkdtemp(prefix="grader-mplcache-building-"))
+        environment = {**os.environ, "MPLCONFIGDIR": str(building)}
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=environment, capture_output=True, timeout=120)
+        try:
+            os.replace(building, path)  # atomic: a concurrent grader either sees all of it or builds its own
+        except OSError:
+            shutil.rmtree(building, ignore_errors=True)
     return path
 
 

@@ -63,13 +63,18 @@ def batch(tmp_path_factory):
     huge = nbformat.read(HOSTILE / "control.ipynb", as_version=4)
     huge.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="y" * 100_000_000)]
     nbformat.write(huge, folder / "huge.ipynb")
-    scratch_before = set(Path(tempfile.gettempdir()).glob("grade-*"))
-    kernels_before = _processes("ipykernel_launcher")
+    # this batch's scratch folders (and so its kernels' connection files) live under `scratch`,
+    # so what other graders on the machine do cannot be mistaken for leftovers
+    scratch = folder.parent / "scratch"
+    scratch.mkdir()
     out = folder.parent / "out"
-    summary = grade_folder(folder, out, FIXTURE_SOLUTIONS, SETTINGS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(scratch))
+        patch.setattr(tempfile, "tempdir", str(scratch))
+        summary = grade_folder(folder, out, FIXTURE_SOLUTIONS, SETTINGS)
     left = {
-        "scratch": set(Path(tempfile.gettempdir()).glob("grade-*")) - scratch_before,
-        "kernels": [p for p in _processes("ipykernel_launcher") if p not in kernels_before],
+        "scratch": {p.name for p in scratch.glob("grade-*")},
+        "kernels": _processes(str(scratch)),
         "sleepers": _processes("sleep 98[67]"),
     }
     return {Path(r.path).stem: r for r in summary.results}, out, left
