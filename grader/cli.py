@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cpu-seconds", type=int, default=DEFAULTS.limits.cpu_seconds, help="CPU-time limit of a kernel, 0 for none (default: %(default)s)")
     parser.add_argument("--no-sandbox", action="store_true", help="do not use the bubblewrap sandbox even where it works (limits still apply)")
     parser.add_argument("--workers", type=int, default=None, help="submissions graded at once, each in its own kernel (default: the number of CPU cores)")
+    parser.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster, one task per submission (e.g. tcp://scheduler:8786)")
+    parser.add_argument("--dask-gpu", action="store_true", help="with --dask: each task needs a worker with the resource GPU=1")
     parser.add_argument("--force", action="store_true", help="re-grade submissions even when notebook, specs and grader are unchanged")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -105,7 +107,7 @@ def grade_command(argv: list[str]) -> int:
 def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, console: Console) -> BatchSummary:
     solutions = args.solutions or default_solutions_dir()
     if args.quiet:
-        return grade_folder(args.folder, args.out, solutions, settings, args.force, workers=args.workers)
+        return grade_folder(args.folder, args.out, solutions, settings, args.force, workers=args.workers, dask=args.dask, dask_gpu=args.dask_gpu)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     total = len(list(args.folder.rglob("*.ipynb")))
     with Progress(*columns, console=console, transient=True) as bar:
@@ -117,7 +119,10 @@ def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, co
             else:
                 bar.advance(task)
 
-        return grade_folder(args.folder, args.out, solutions, settings, args.force, progress=advance, workers=args.workers)
+        return grade_folder(
+            args.folder, args.out, solutions, settings, args.force,
+            progress=advance, workers=args.workers, dask=args.dask, dask_gpu=args.dask_gpu,
+        )
 
 
 def summary_table(summary: BatchSummary) -> Table:

@@ -62,11 +62,15 @@ def grade_folder(
     force: bool = False,
     progress: Progress | None = None,
     workers: int | None = None,
+    dask: str | None = None,
+    dask_gpu: bool = False,
 ) -> BatchSummary:
     """Grade every notebook under `folder` into `out`; return this batch's results.
 
     `workers` submissions are graded at once, each in its own process and
-    kernel (default: one per CPU core); results do not depend on it.
+    kernel (default: one per CPU core); results do not depend on it. With
+    `dask` (a scheduler address) the submissions are graded on that cluster
+    instead, one task each (`dask_gpu`: each task needs a worker resource GPU=1).
     """
     started = time.perf_counter()
     assignments = load_assignments(solutions or default_solutions_dir())
@@ -96,7 +100,12 @@ def grade_folder(
         if progress:
             progress(submission, result)
 
-    _grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress)
+    if dask:
+        from grader.distributed import grade_on_cluster
+
+        grade_on_cluster(dask, pending, assignments, settings, record, _failed_remotely, gpu=dask_gpu)
+    else:
+        _grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress)
     publish(gradebook, out)
     ordered = [results[s.id] for s in submissions]
     return BatchSummary(ordered, len(pending), len(submissions) - len(pending), time.perf_counter() - started)
@@ -155,12 +164,15 @@ def rerender(out: Path) -> int:
     return publish(Gradebook(database), out)
 
 
-def grade_submission(
-    submission: Submission, assignments: list[Assignment], settings: ExecuteSettings
-) -> SubmissionResult:
-    """Execute, probe and check one notebook; never raises."""
-    started = time.perf_counter()
-    result = SubmissionResult(
+def _failed_remotely(submission: Submission, exc: BaseException) -> SubmissionResult:
+    result = new_result(submission)
+    result.status, result.message = "grader-error", f"the cluster could not grade it: {type(exc).__name__}: {exc}"
+    return result
+
+
+def new_result(submission: Submission) -> SubmissionResult:
+    """An empty result for `submission`, before anything is known about it."""
+    return SubmissionResult(
         submission=submission.id,
         student=submission.student,
         path=submission.relative_path,
@@ -175,6 +187,14 @@ def grade_submission(
         grader_version=grader_version(),
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
+
+
+def grade_submission(
+    submission: Submission, assignments: list[Assignment], settings: ExecuteSettings
+) -> SubmissionResult:
+    """Execute, probe and check one notebook; never raises."""
+    started = time.perf_counter()
+    result = new_result(submission)
     try:
         _grade_into(result, submission, assignments, settings)
     except Exception as exc:  # a grader bug must not stop the batch

@@ -1,0 +1,105 @@
+"""A Dask backend: one task per submission on a `dask.distributed` cluster.
+
+The task carries the notebook's bytes and the assignments' spec bundles (every
+file of each `solutions/<id>/` folder, plus the released student notebook used
+to recognise untagged notebooks); the worker unpacks them into a temporary
+folder, grades the submission exactly as a local worker would (same sandbox,
+same seed) and returns the result as JSON-ready data, which the instructor's
+machine records. Workers need this package installed, nothing else.
+
+    dask-scheduler                                   # on one machine
+    dask-worker tcp://SCHEDULER:8786 --nthreads 1    # on each grading machine
+    dask-worker tcp://SCHEDULER:8786 --nthreads 1 --resources "GPU=1"   # per GPU
+    grade submissions/ --dask tcp://SCHEDULER:8786 [--dask-gpu]
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from grader.assignment import Assignment, load_assignments
+from grader.discover import Submission
+from grader.execute import ExecuteSettings
+from grader.results import SubmissionResult
+
+Bundle = dict[str, bytes]  # relative path -> file content
+
+
+def bundle(assignments: list[Assignment]) -> Bundle:
+    """Every file the workers need to grade against `assignments`, keyed by a relative path."""
+    files: Bundle = {}
+    for assignment in assignments:
+        for path in sorted(assignment.folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                files[f"solutions/{assignment.id}/{path.relative_to(assignment.folder).as_posix()}"] = path.read_bytes()
+        if assignment.student_notebook is not None:
+            files[f"assignments/{assignment.id}.ipynb"] = assignment.student_notebook.read_bytes()
+    return files
+
+
+def grade_task(notebook: bytes, submission: dict[str, str], files: Bundle, settings: ExecuteSettings) -> dict[str, Any]:
+    """Runs on a worker: unpack, grade one submission, return its result as plain data."""
+    from grader.pipeline import grade_submission  # imported on the worker
+
+    with tempfile.TemporaryDirectory(prefix="grade-task-") as scratch:
+        root = Path(scratch)
+        for relative, content in files.items():
+            target = root / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        path = root / "submission" / Path(submission["relative_path"]).name
+        path.parent.mkdir()
+        path.write_bytes(notebook)
+        local = Submission(
+            id=submission["id"],
+            student=submission["student"],
+            path=path,
+            relative_path=submission["relative_path"],
+            notebook_hash=submission["notebook_hash"],
+        )
+        return grade_submission(local, load_assignments(root / "solutions"), settings).to_dict()
+
+
+def grade_on_cluster(
+    address: str,
+    pending: list[Submission],
+    assignments: list[Assignment],
+    settings: ExecuteSettings,
+    record: Callable[[Submission, SubmissionResult], None],
+    failed: Callable[[Submission, BaseException], SubmissionResult],
+    gpu: bool = False,
+) -> None:
+    """Send one task per submission to the scheduler at `address`; record results as they come back."""
+    from distributed import Client, as_completed
+
+    with Client(address) as client:
+        files = client.scatter(bundle(assignments), broadcast=True)
+        resources = {"GPU": 1} if gpu else None
+        futures = {
+            client.submit(
+                grade_task,
+                submission.path.read_bytes(),
+                {
+                    "id": submission.id,
+                    "student": submission.student,
+                    "relative_path": submission.relative_path,
+                    "notebook_hash": submission.notebook_hash,
+                },
+                files,
+                settings,
+                key=f"grade-{submission.id}-{submission.notebook_hash}",
+                resources=resources,
+                pure=False,
+            ): submission
+            for submission in pending
+        }
+        for future in as_completed(futures):
+            submission = futures[future]
+            try:
+                result = SubmissionResult.from_dict(future.result())
+            except Exception as exc:  # the worker died or the task could not run: this one gets an error row
+                result = failed(submission, exc)
+            record(submission, result)
