@@ -282,45 +282,111 @@ def _copy_font_cache(home: Path) -> None:
     shutil.copytree(prebuilt_font_cache(), home / ".matplotlib", dirs_exist_ok=True)
 
 
-@contextmanager
-def run_notebook(nb: nbformat.NotebookNode, settings: ExecuteSettings) -> Iterator[LiveKernel]:
-    """Execute a (version 4) notebook and yield the live kernel; clean up after."""
+@dataclass
+class PreparedKernel:
+    """A sandboxed kernel launched ahead of need, already importing what notebooks use.
+
+    Launching returns at once; the kernel process starts Python and runs the
+    grader's set-up (installing the probe helper, importing torch and NumPy)
+    on its own, while the grader is busy with the previous submission. It is
+    still used for exactly one submission.
+    """
+
+    scratch: Path
+    manager: sandbox.SandboxedKernelManager
+    channel: BlockingKernelClient
+    log: Any  # the kernel's stdout and stderr, a file outside its folders
+    token: str  # in the kernel's environment: finds every process it started
+    launched: float
+
+    @property
+    def workdir(self) -> Path:
+        return self.scratch / "work"
+
+    def close(self) -> None:
+        """Kill the kernel and everything it started, and remove its folders; never raises."""
+        self.channel.stop_channels()
+        _stop(self.manager)
+        sandbox.kill_leftovers(self.token)
+        self.log.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def prepare_kernel(settings: ExecuteSettings) -> PreparedKernel:
+    """Launch a sandboxed kernel and queue its set-up; return without waiting for either."""
     scratch = Path(tempfile.mkdtemp(prefix="grade-"))
     workdir, home, sockets = scratch / "work", scratch / "home", scratch / "ipc"
     for folder in (workdir, home, sockets):
         folder.mkdir()
-    kernel_log = tempfile.TemporaryFile()  # the kernel's stderr, kept outside its folder
-    manager = _kernel_manager(settings, workdir, home, sockets)
+    _copy_font_cache(home)
+    log = tempfile.TemporaryFile()
     token = secrets.token_hex(16)
+    manager = _kernel_manager(settings, workdir, home, sockets)
+    environment = {**kernel_environment(home, settings.threads), sandbox.TOKEN_VARIABLE: token}
+    launched = time.perf_counter()
+    run_sync(manager.start_kernel)(env=environment, stdout=log, stderr=log, cwd=str(workdir))
+    channel = BlockingKernelClient()
+    channel.load_connection_info(manager.get_connection_info())
+    channel.start_channels()
+    # queued until the kernel is up; its answer is not awaited (the set-up is repeated, cheaply, later)
+    warm_up = f"{_install_code()}\n_grader_probe.setup({settings.seed}, {settings.threads})"
+    channel.execute(warm_up, silent=True, store_history=False)
+    return PreparedKernel(scratch, manager, channel, log, token, launched)
+
+
+class KernelSupply:
+    """Kernels for consecutive submissions: taking one launches the next, so start-ups overlap grading."""
+
+    def __init__(self, settings: ExecuteSettings, expected: int | None = None) -> None:
+        self.settings = settings
+        self.expected = expected  # how many kernels will be taken, when known (None: launch ahead always)
+        self.taken = 0
+        self._next: PreparedKernel | None = None
+
+    def take(self) -> PreparedKernel:
+        kernel = self._next or prepare_kernel(self.settings)
+        self.taken += 1
+        more = self.expected is None or self.taken < self.expected
+        self._next = prepare_kernel(self.settings) if more else None
+        return kernel
+
+    def close(self) -> None:
+        if self._next is not None:
+            self._next.close()
+            self._next = None
+
+
+@contextmanager
+def run_notebook(
+    nb: nbformat.NotebookNode, settings: ExecuteSettings, kernel: PreparedKernel | None = None
+) -> Iterator[LiveKernel]:
+    """Execute a (version 4) notebook and yield the live kernel; clean up after.
+
+    `kernel` is a kernel prepared ahead for this notebook; by default one is launched now.
+    """
+    kernel = kernel or prepare_kernel(settings)
     try:
-        nbformat.write(without_outputs(nb), workdir / "submission.ipynb")
-        _copy_font_cache(home)
+        nbformat.write(without_outputs(nb), kernel.workdir / "submission.ipynb")
         client = GradingClient(
             nb,
-            km=manager,
+            km=kernel.manager,
             interrupt_grace=settings.interrupt_grace,
             timeout=settings.cell_timeout,
             allow_errors=True,
             interrupt_on_timeout=True,
             record_timing=False,
             shutdown_kernel="immediate",
-            resources={"metadata": {"path": str(workdir)}},
+            resources={"metadata": {"path": str(kernel.workdir)}},
         )
-        started = time.perf_counter()
-        environment = {**kernel_environment(home, settings.threads), sandbox.TOKEN_VARIABLE: token}
-        with client.setup_kernel(cleanup_kc=True, env=environment, stdout=kernel_log, stderr=kernel_log):
-            live = _connect(client, settings, time.perf_counter() - started)
-            live.result.isolation = sandbox.describe(settings.limits, manager.use_bubblewrap).summary
+        with client.setup_kernel(cleanup_kc=True):  # the kernel is running: this connects and waits for it
+            live = _connect(client, kernel, settings)
+            live.result.isolation = sandbox.describe(settings.limits, kernel.manager.use_bubblewrap).summary
             _execute_cells(client, nb, live.result, settings)
             if live.result.kernel_died:
-                live.result.kernel_message += _log_tail(kernel_log)
+                live.result.kernel_message += _log_tail(kernel.log)
             yield live
-            live.channel.stop_channels()
     finally:
-        _stop(manager)
-        sandbox.kill_leftovers(token)
-        kernel_log.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+        kernel.close()
 
 
 def without_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -372,15 +438,12 @@ def _log_tail(log: Any, budget: int = 1500) -> str:
     return f"; the kernel's last words: {text[-budget:]}" if text else ""
 
 
-def _connect(client: NotebookClient, settings: ExecuteSettings, start_seconds: float) -> LiveKernel:
-    channel = BlockingKernelClient()
-    assert client.km is not None
-    channel.load_connection_info(client.km.get_connection_info())
-    channel.start_channels()
-    channel.wait_for_ready(timeout=60)
+def _connect(client: NotebookClient, kernel: PreparedKernel, settings: ExecuteSettings) -> LiveKernel:
+    kernel.channel.wait_for_ready(timeout=120)
+    start_seconds = time.perf_counter() - kernel.launched
     result = ExecutionResult(cells=[], seed=settings.seed, kernel_start_seconds=start_seconds)
-    live = LiveKernel(client=client, channel=channel, settings=settings, result=result)
-    live._execute(_install_code())
+    live = LiveKernel(client=client, channel=kernel.channel, settings=settings, result=result)
+    # seeds again right before the student's first cell; the imports are already done
     info = live.request("setup", seed=settings.seed, threads=settings.threads)
     result.device, result.versions = info["device"], info["versions"]
     return live

@@ -7,6 +7,7 @@ message, and the next one is graded.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import time
@@ -23,7 +24,7 @@ import nbformat
 from grader.assignment import Assignment, load_assignments
 from grader.check import run_checks
 from grader.discover import Submission, discover, identify
-from grader.execute import ExecuteSettings, require_kernel, run_notebook
+from grader.execute import ExecuteSettings, KernelSupply, require_kernel, run_notebook
 from grader.probe import Probe
 from grader.record import Fingerprint, Gradebook, write_grades_csv, write_result_json
 from grader.report import write_reports
@@ -121,18 +122,36 @@ def _grade_all(
 ) -> None:
     """Grade `pending`, `workers` at a time, recording each result as soon as it is known."""
     if workers <= 1 or len(pending) <= 1:
-        for submission in pending:
-            if progress:
-                progress(submission, None)
-            record(submission, grade_submission(submission, assignments, settings))
+        supply = KernelSupply(settings, expected=len(pending))
+        try:
+            for submission in pending:
+                if progress:
+                    progress(submission, None)
+                record(submission, grade_submission(submission, assignments, settings, supply))
+        finally:
+            supply.close()
         return
     # spawn: a clean interpreter per worker (no inherited threads or sockets); pytest runs in each
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(grade_submission, s, assignments, settings): s for s in pending}
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings,)) as pool:
+        futures = {pool.submit(_grade_in_worker, s, assignments, settings): s for s in pending}
         for future in as_completed(futures):
             submission = futures[future]
             record(submission, _worker_result(future, submission, assignments, settings))
+
+
+_worker_supply: KernelSupply | None = None
+
+
+def _start_worker(settings: ExecuteSettings) -> None:
+    """In each worker process: a kernel supply that launches the next kernel while one is graded."""
+    global _worker_supply
+    _worker_supply = KernelSupply(settings)
+    atexit.register(_worker_supply.close)
+
+
+def _grade_in_worker(submission: Submission, assignments: list[Assignment], settings: ExecuteSettings) -> SubmissionResult:
+    return grade_submission(submission, assignments, settings, _worker_supply)
 
 
 def _worker_result(
@@ -190,13 +209,19 @@ def new_result(submission: Submission) -> SubmissionResult:
 
 
 def grade_submission(
-    submission: Submission, assignments: list[Assignment], settings: ExecuteSettings
+    submission: Submission,
+    assignments: list[Assignment],
+    settings: ExecuteSettings,
+    supply: KernelSupply | None = None,
 ) -> SubmissionResult:
-    """Execute, probe and check one notebook; never raises."""
+    """Execute, probe and check one notebook; never raises.
+
+    `supply` hands out kernels launched ahead; by default one is launched for this notebook.
+    """
     started = time.perf_counter()
     result = new_result(submission)
     try:
-        _grade_into(result, submission, assignments, settings)
+        _grade_into(result, submission, assignments, settings, supply)
     except Exception as exc:  # a grader bug must not stop the batch
         result.status = "grader-error"
         result.message = f"the grader failed: {type(exc).__name__}: {exc}"
@@ -207,7 +232,11 @@ def grade_submission(
 
 
 def _grade_into(
-    result: SubmissionResult, submission: Submission, assignments: list[Assignment], settings: ExecuteSettings
+    result: SubmissionResult,
+    submission: Submission,
+    assignments: list[Assignment],
+    settings: ExecuteSettings,
+    supply: KernelSupply | None,
 ) -> None:
     nb, problem = read_notebook(submission.path)
     if nb is None:
@@ -223,7 +252,7 @@ def _grade_into(
     result.assignment, result.assignment_title = assignment.id, assignment.title
     result.spec_hash = assignment.spec_hash()
     result.flags = locked_cell_changes(nb, assignment.notebook)
-    with run_notebook(nb, settings) as live:
+    with run_notebook(nb, settings, supply.take() if supply else None) as live:
         probe = Probe(live, assignment, live.result.cells)
         result.exercises = run_checks(assignment, probe)
         result.resolutions = list(probe.resolutions.values())
