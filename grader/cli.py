@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cpu-seconds", type=int, default=DEFAULTS.limits.cpu_seconds, help="CPU-time limit of a kernel, 0 for none (default: %(default)s)")
     parser.add_argument("--no-sandbox", action="store_true", help="do not use the bubblewrap sandbox even where it works (limits still apply)")
     parser.add_argument("--workers", type=int, default=None, help="submissions graded at once, each in its own kernel (default: the number of CPU cores)")
+    parser.add_argument("--per-gpu", type=int, default=1, help="with GPUs: at most this many workers share one GPU, the others use the CPU (default: %(default)s)")
     parser.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster, one task per submission (e.g. tcp://scheduler:8786)")
     parser.add_argument("--dask-gpu", action="store_true", help="with --dask: each task needs a worker with the resource GPU=1")
     parser.add_argument("--force", action="store_true", help="re-grade submissions even when notebook, specs and grader are unchanged")
@@ -86,8 +87,10 @@ def grade_command(argv: list[str]) -> int:
             limits=Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds),
             isolate=not args.no_sandbox,
         )
-        if args.workers is not None and args.workers < 1:
-            raise ValueError(f"Invalid workers {args.workers}: must be at least 1")
+        for name in ("workers", "per_gpu"):
+            value = getattr(args, name)
+            if value is not None and value < 1:
+                raise ValueError(f"Invalid {name} {value}: must be at least 1")
     except ValueError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))} (from the command line)")
         return USAGE_ERROR
@@ -107,7 +110,7 @@ def grade_command(argv: list[str]) -> int:
 def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, console: Console) -> BatchSummary:
     solutions = args.solutions or default_solutions_dir()
     if args.quiet:
-        return grade_folder(args.folder, args.out, solutions, settings, args.force, workers=args.workers, dask=args.dask, dask_gpu=args.dask_gpu)
+        return grade_folder(args.folder, args.out, solutions, settings, args.force, workers=args.workers, dask=args.dask, dask_gpu=args.dask_gpu, per_gpu=args.per_gpu)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     total = len(list(args.folder.rglob("*.ipynb")))
     with Progress(*columns, console=console, transient=True) as bar:
@@ -121,7 +124,7 @@ def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, co
 
         return grade_folder(
             args.folder, args.out, solutions, settings, args.force,
-            progress=advance, workers=args.workers, dask=args.dask, dask_gpu=args.dask_gpu,
+            progress=advance, workers=args.workers, dask=args.dask, dask_gpu=args.dask_gpu, per_gpu=args.per_gpu,
         )
 
 

@@ -100,7 +100,7 @@ class GradingClient(NotebookClient):
         if now - self._interrupted_at < self.interrupt_grace:
             await asyncio.sleep(0.2)  # nbclient polls again at once: wait for the interrupt to land
             return None
-        assert self.km is not None
+        assert isinstance(self.km, AsyncKernelManager)
         await self.km.shutdown_kernel(now=True)
         raise KernelKilled(f"the cell ran past {timeout} s and ignored the interrupt, so the kernel was killed")
 
@@ -424,6 +424,7 @@ def _kernel_manager(settings: ExecuteSettings, workdir: Path, home: Path, socket
         connection_file=str(sockets / "connection.json"),
     )
     # Interrupt by message: the kernel signals its own process group, inside its sandbox.
+    assert manager.kernel_spec is not None, f"no kernel spec {settings.kernel_name!r}"
     manager.kernel_spec.interrupt_mode = "message"
     return manager
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -65,6 +66,7 @@ def grade_folder(
     workers: int | None = None,
     dask: str | None = None,
     dask_gpu: bool = False,
+    per_gpu: int = 1,
 ) -> BatchSummary:
     """Grade every notebook under `folder` into `out`; return this batch's results.
 
@@ -72,6 +74,8 @@ def grade_folder(
     kernel (default: one per CPU core); results do not depend on it. With
     `dask` (a scheduler address) the submissions are graded on that cluster
     instead, one task each (`dask_gpu`: each task needs a worker resource GPU=1).
+    When GPUs are present, at most `per_gpu` local workers share each GPU; the
+    others run their kernels on the CPU. Each result records its device.
     """
     started = time.perf_counter()
     assignments = load_assignments(solutions or default_solutions_dir())
@@ -106,7 +110,7 @@ def grade_folder(
 
         grade_on_cluster(dask, pending, assignments, settings, record, _failed_remotely, gpu=dask_gpu)
     else:
-        _grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress)
+        _grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress, per_gpu)
     publish(gradebook, out)
     ordered = [results[s.id] for s in submissions]
     return BatchSummary(ordered, len(pending), len(submissions) - len(pending), time.perf_counter() - started)
@@ -119,6 +123,7 @@ def _grade_all(
     workers: int,
     record: Callable[[Submission, SubmissionResult], None],
     progress: Progress | None,
+    per_gpu: int = 1,
 ) -> None:
     """Grade `pending`, `workers` at a time, recording each result as soon as it is known."""
     if workers <= 1 or len(pending) <= 1:
@@ -133,7 +138,10 @@ def _grade_all(
         return
     # spawn: a clean interpreter per worker (no inherited threads or sockets); pytest runs in each
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings,)) as pool:
+    devices = context.Queue()
+    for device in gpu_assignments(visible_gpus(), per_gpu, workers):
+        devices.put(device)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings, devices)) as pool:
         futures = {pool.submit(_grade_in_worker, s, assignments, settings): s for s in pending}
         for future in as_completed(futures):
             submission = futures[future]
@@ -143,11 +151,32 @@ def _grade_all(
 _worker_supply: KernelSupply | None = None
 
 
-def _start_worker(settings: ExecuteSettings) -> None:
-    """In each worker process: a kernel supply that launches the next kernel while one is graded."""
+def _start_worker(settings: ExecuteSettings, devices: Any) -> None:
+    """In each worker process: its GPU (or none), and a kernel supply that launches the next kernel
+    while one is graded."""
     global _worker_supply
+    device = devices.get()
+    if device is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = device  # inherited by this worker's kernels
     _worker_supply = KernelSupply(settings)
     atexit.register(_worker_supply.close)
+
+
+def visible_gpus() -> list[str]:
+    """The GPUs kernels may use: CUDA_VISIBLE_DEVICES when set, else the NVIDIA devices present."""
+    declared = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if declared is not None:
+        return [d.strip() for d in declared.split(",") if d.strip() and d.strip() != "-1"]
+    return sorted((p.name.removeprefix("nvidia") for p in Path("/dev").glob("nvidia[0-9]*")), key=int)
+
+
+def gpu_assignments(gpus: list[str], per_gpu: int, workers: int) -> list[str | None]:
+    """CUDA_VISIBLE_DEVICES per worker: at most `per_gpu` workers share a GPU, the others get
+    none ("": CPU). Without GPUs every worker keeps the environment as it is (None)."""
+    if not gpus:
+        return [None] * workers
+    slots = [gpu for gpu in gpus for _ in range(per_gpu)]
+    return [slots[i] if i < len(slots) else "" for i in range(workers)]
 
 
 def _grade_in_worker(submission: Submission, assignments: list[Assignment], settings: ExecuteSettings) -> SubmissionResult:

@@ -129,16 +129,16 @@ def bubblewrap_arguments(kernel_cmd: list[str], writable: list[Path], readable: 
     # ipykernel would watch the grader's PID, which does not exist in the kernel's PID namespace;
     # --die-with-parent ties the kernel's life to the grader's instead
     args += ["--unsetenv", "JPY_PARENT_PID"]
-    for path in _SYSTEM_PATHS + _ETC_FILES:
-        args += ["--ro-bind-try", path, path]
+    for system_path in _SYSTEM_PATHS + _ETC_FILES:
+        args += ["--ro-bind-try", system_path, system_path]
     for path in readable:
         args += ["--ro-bind", str(path), str(path)]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for device in _GPU_DEVICES:
         args += ["--dev-bind-try", device, device]
     args += ["--ro-bind-try", "/proc/driver/nvidia", "/proc/driver/nvidia"]
-    for path in writable:
-        args += ["--bind", str(path), str(path)]
+    for folder in writable:
+        args += ["--bind", str(folder), str(folder)]
     args += ["--chdir", str(writable[0]), "--"]
     return args + kernel_cmd
 

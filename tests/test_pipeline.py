@@ -122,3 +122,11 @@ def test_one_worker_and_two_workers_give_the_same_grades(batch, tmp_path):
     parallel = grade_folder(folder, tmp_path / "parallel", FIXTURE_SOLUTIONS, FAST, workers=2)
     assert (tmp_path / "serial" / "grades.csv").read_text() == (tmp_path / "parallel" / "grades.csv").read_text()
     assert [r.score for r in serial.results] == [r.score for r in parallel.results]
+
+
+def test_gpu_slots_cap_workers_per_gpu_and_fall_back_to_the_cpu():
+    from grader.pipeline import gpu_assignments
+
+    assert gpu_assignments(["0", "1"], per_gpu=1, workers=3) == ["0", "1", ""]
+    assert gpu_assignments(["0"], per_gpu=2, workers=3) == ["0", "0", ""]
+    assert gpu_assignments([], per_gpu=1, workers=2) == [None, None]
