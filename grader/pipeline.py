@@ -1,4 +1,4 @@
-"""The grading pipeline as a library: discover → execute → probe → check → record → report.
+"""The grading pipeline as a library: discover → execute → probe → check → plots → record → report.
 
 `grade_folder` is what the `grade` command calls. One bad submission never
 stops the batch: whatever goes wrong becomes that submission's status and
@@ -22,6 +22,7 @@ from grader.assignment import Assignment, load_assignments
 from grader.check import run_checks
 from grader.discover import Submission, discover, identify
 from grader.execute import ExecuteSettings, require_kernel, run_notebook
+from grader.plots import draw_figures
 from grader.probe import Probe
 from grader.record import Fingerprint, Gradebook, write_grades_csv, write_result_json
 from grader.report import write_reports
@@ -130,7 +131,7 @@ def grade_submission(
     except Exception as exc:  # a grader bug must not stop the batch
         result.status = "grader-error"
         result.message = f"the grader failed: {type(exc).__name__}: {exc}"
-        result.exercises = []
+        result.exercises, result.figures = [], []
         traceback.print_exc()
     result.seconds = round(time.perf_counter() - started, 3)
     return result
@@ -156,8 +157,15 @@ def _grade_into(
     with run_notebook(submission.path, settings) as live:
         probe = Probe(live, assignment, live.result.cells)
         result.exercises = run_checks(assignment, probe)
+        started = time.perf_counter()
+        plots, result.notes = probe.illustrations()  # after every check: a figure never changes an outcome
+        probing = time.perf_counter() - started
         result.resolutions = list(probe.resolutions.values())
         result.execution = live.result
+    started = time.perf_counter()
+    result.figures, drawing_notes = draw_figures(plots)
+    result.notes += drawing_notes
+    result.figure_seconds = round(probing + time.perf_counter() - started, 3)
     result.score = sum(e.points for e in result.exercises)
     result.max_score = sum(e.max_points for e in result.exercises)
     result.status = "kernel-died" if live.result.kernel_died else "graded"

@@ -40,6 +40,18 @@ def test_solution_scores_full_marks(batch):
     assert [r.how for r in ada.resolutions] == ["tag", "tag"]
 
 
+def test_figures_the_checks_asked_for_are_drawn_after_them(batch):
+    ada = _result(batch, "ada")
+    (figure,) = ada.figures
+    assert (figure.kind, figure.check, figure.exercise, figure.visibility) == (
+        "decision-boundary", "test_mini.py::test_layer_shape", "ex1", "hidden"
+    )
+    assert figure.title == "The layer on hidden points" and figure.caption.startswith("Decision regions of `layer` with the 50 points")
+    assert ada.notes == [] and 0 < ada.figure_seconds < ada.seconds
+    # no layer, no figure, and no note either: the check failed before it asked for one
+    assert _result(batch, "cy").figures == [] and _result(batch, "cy").notes == []
+
+
 def test_renamed_untagged_objects_are_found_by_fallback(batch):
     bo = _result(batch, "bo")
     assert bo.score == 3  # the 'printed in ex2' check needs the tag
