@@ -20,6 +20,7 @@ from rich.text import Text
 from grader.assignment import AssignmentError
 from grader.discover import Submission
 from grader.execute import ExecuteSettings, KernelNotFound
+from grader.feedback import AUDIENCES
 from grader.pipeline import BatchSummary, default_solutions_dir, grade_folder, rerender
 from grader.results import SubmissionResult
 
@@ -50,8 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--probe-timeout", type=int, default=DEFAULTS.probe_timeout, help="seconds one probe of a student object may take (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed for Python, NumPy and torch before the student's code (default: %(default)s)")
     parser.add_argument("--force", action="store_true", help="re-grade submissions even when notebook, specs and grader are unchanged")
+    _add_feedback_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def _add_feedback_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--feedback",
+        choices=AUDIENCES,
+        default="ta",
+        help=(
+            "who the HTML reports are for: 'ta' (default) shows everything; 'student' shows every check's outcome "
+            "and points but the messages of visible checks only, and no figure drawn over hidden data"
+        ),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +105,7 @@ def grade_command(argv: list[str]) -> int:
 def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, console: Console) -> BatchSummary:
     solutions = args.solutions or default_solutions_dir()
     if args.quiet:
-        return grade_folder(args.folder, args.out, solutions, settings, args.force)
+        return grade_folder(args.folder, args.out, solutions, settings, args.force, audience=args.feedback)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     total = len(list(args.folder.rglob("*.ipynb")))
     with Progress(*columns, console=console, transient=True) as bar:
@@ -103,7 +117,7 @@ def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, co
             else:
                 bar.advance(task)
 
-        return grade_folder(args.folder, args.out, solutions, settings, args.force, progress=advance)
+        return grade_folder(args.folder, args.out, solutions, settings, args.force, progress=advance, audience=args.feedback)
 
 
 def summary_table(summary: BatchSummary) -> Table:
@@ -118,17 +132,23 @@ def summary_table(summary: BatchSummary) -> Table:
 
 def report_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
-        prog="grade report", description="Re-render grades.csv and every HTML report from OUT/gradebook.sqlite, without re-grading."
+        prog="grade report",
+        description=(
+            "Re-render grades.csv, the Gradescope exports and every HTML report from OUT/gradebook.sqlite, "
+            "without re-grading."
+        ),
     )
     parser.add_argument("out", type=Path, help="a results folder written by `grade FOLDER --out OUT`")
+    _add_feedback_option(parser)
     args = parser.parse_args(argv)
     console = Console(stderr=True)
     try:
-        count = rerender(args.out)
+        count = rerender(args.out, args.feedback)
     except FileNotFoundError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
-    console.print(f"re-rendered {count} report(s): {escape(str(args.out / 'index.html'))}")
+    view = " (student view)" if args.feedback == "student" else ""
+    console.print(f"re-rendered {count} report(s){view}: {escape(str(args.out / 'index.html'))}")
     return 0
 
 
@@ -136,7 +156,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "report": report_command,
 }
 COMMAND_HELP = {  # usage -> what it does, for `grade --help`
-    "report OUT": "re-render grades.csv and the HTML reports from the gradebook",
+    "report OUT [--feedback student]": "re-render grades.csv, the exports and the HTML reports from the gradebook",
 }
 
 

@@ -8,6 +8,7 @@ lost their metadata or tags (Colab copies, re-typed notebooks) are still placed.
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
@@ -20,6 +21,7 @@ from grader.assignment import Assignment
 
 # Below this share of an assignment's distinctive words, a notebook is "unknown".
 MIN_TEXT_OVERLAP = 0.35
+LOCKED_TAG = "locked"
 
 
 @dataclass(frozen=True)
@@ -128,3 +130,56 @@ def _reference_words(assignment: Assignment) -> set[str]:
 @functools.lru_cache(maxsize=32)
 def _notebook_words(path: Path) -> set[str]:
     return _words(json.loads(path.read_text(encoding="utf-8")))
+
+
+def changed_locked_cells(notebook: dict[str, Any], assignment: Assignment) -> list[str]:
+    """A sentence for each cell tagged `locked` that is not one of the assignment's locked cells.
+
+    Cells are compared as code (comments and layout ignored). A notebook that lost
+    all its tags says nothing either way, so only notebooks that kept some locked
+    tags are also checked for missing locked cells.
+    """
+    reference = _locked_code(_cells(_read_notebook(assignment.student_notebook or assignment.notebook)))
+    if not reference:
+        return []
+    changed = []
+    locked = 0
+    for number, cell in enumerate(_cells(notebook), start=1):
+        if LOCKED_TAG in _cell_tags(cell):
+            locked += 1
+            if _code_of(cell) not in reference:
+                changed.append(f"cell {number} is tagged locked but differs from the assignment's locked cells")
+    if 0 < locked < len(reference):
+        changed.append(f"{len(reference) - locked} of the assignment's {len(reference)} locked cells are missing")
+    return changed
+
+
+def _cells(notebook: dict[str, Any]) -> list[dict[str, Any]]:
+    cells = notebook.get("cells", [])
+    return [cell for cell in cells if isinstance(cell, dict)] if isinstance(cells, list) else []
+
+
+def _cell_tags(cell: dict[str, Any]) -> list[str]:
+    metadata = cell.get("metadata")
+    tags = metadata.get("tags", []) if isinstance(metadata, dict) else []
+    return [tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else []
+
+
+def _locked_code(cells: list[dict[str, Any]]) -> list[str]:
+    return [_code_of(cell) for cell in cells if LOCKED_TAG in _cell_tags(cell)]
+
+
+def _code_of(cell: dict[str, Any]) -> str:
+    """The cell's code as a syntax tree dump (comments and spacing do not count), else its stripped text."""
+    source = cell.get("source", "")
+    text = "".join(source) if isinstance(source, list) else str(source)
+    try:
+        return ast.dump(ast.parse(text))
+    except (SyntaxError, ValueError):
+        return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+@functools.lru_cache(maxsize=32)
+def _read_notebook(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}

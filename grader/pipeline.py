@@ -20,11 +20,12 @@ import nbformat
 
 from grader.assignment import Assignment, load_assignments
 from grader.check import run_checks
-from grader.discover import Submission, discover, identify
+from grader.discover import Submission, changed_locked_cells, discover, identify
 from grader.execute import ExecuteSettings, require_kernel, run_notebook
+from grader.feedback import Audience
 from grader.plots import draw_figures
 from grader.probe import Probe
-from grader.record import Fingerprint, Gradebook, write_grades_csv, write_result_json
+from grader.record import Fingerprint, Gradebook, write_gradescope_json, write_grades_csv, write_result_json
 from grader.report import write_reports
 from grader.results import SubmissionResult
 
@@ -59,8 +60,9 @@ def grade_folder(
     settings: ExecuteSettings = ExecuteSettings(),
     force: bool = False,
     progress: Progress | None = None,
+    audience: Audience = "ta",
 ) -> BatchSummary:
-    """Grade every notebook under `folder` into `out`; return this batch's results."""
+    """Grade every notebook under `folder` into `out` (reports for `audience`); return this batch's results."""
     started = time.perf_counter()
     assignments = load_assignments(solutions or default_solutions_dir())
     require_kernel(settings.kernel_name)
@@ -86,24 +88,26 @@ def grade_folder(
         results.append(result)
         if progress:
             progress(submission, result)
-    publish(gradebook, out)
+    publish(gradebook, out, audience)
     return BatchSummary(results, regraded, len(results) - regraded, time.perf_counter() - started)
 
 
-def publish(gradebook: Gradebook, out: Path) -> int:
-    """Write grades.csv and every HTML report from what the gradebook holds; return the count."""
+def publish(gradebook: Gradebook, out: Path, audience: Audience = "ta") -> int:
+    """Write grades.csv, the Gradescope exports and every HTML report from what the gradebook holds; return the count."""
     results = gradebook.results()
     write_grades_csv(results, out)
-    write_reports(results, out)
+    for result in results:
+        write_gradescope_json(result, out)
+    write_reports(results, out, audience)
     return len(results)
 
 
-def rerender(out: Path) -> int:
-    """`grade report OUT`: rebuild the CSV and the reports of OUT without grading anything."""
+def rerender(out: Path, audience: Audience = "ta") -> int:
+    """`grade report OUT`: rebuild the CSV, the exports and the reports of OUT without grading anything."""
     database = out / "gradebook.sqlite"
     if not database.is_file():
         raise FileNotFoundError(f"{database} not found; grade a folder into {out} first (grade FOLDER --out {out})")
-    return publish(Gradebook(database), out)
+    return publish(Gradebook(database), out, audience)
 
 
 def grade_submission(
@@ -154,6 +158,7 @@ def _grade_into(
         return
     result.assignment, result.assignment_title = assignment.id, assignment.title
     result.spec_hash = assignment.spec_hash()
+    result.locked_cells_changed = changed_locked_cells(raw, assignment)
     with run_notebook(submission.path, settings) as live:
         probe = Probe(live, assignment, live.result.cells)
         result.exercises = run_checks(assignment, probe)

@@ -146,6 +146,7 @@ class SubmissionResult:
     figures: list[Figure] = field(default_factory=list)
     figure_seconds: float = 0.0  # probing the grids and curves for the figures, and drawing them
     notes: list[str] = field(default_factory=list)  # for the staff: e.g. a plot that could not be drawn
+    locked_cells_changed: list[str] = field(default_factory=list)  # locked cells that differ from the assignment's
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

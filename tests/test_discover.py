@@ -1,6 +1,9 @@
+import dataclasses
 import json
 
-from grader.discover import discover, identify, slugify
+import nbformat
+
+from grader.discover import changed_locked_cells, discover, identify, slugify
 from tests.conftest import code, notebook, write
 
 
@@ -37,3 +40,26 @@ def test_identifies_by_metadata_then_tags_then_text(mini):
 def test_unrelated_notebook_is_unknown(mini):
     unrelated = notebook(code("print('hello world, completely different homework about pandas')"))
     assert identify(unrelated, [mini]).assignment is None
+
+
+def _raw(*cells):
+    return json.loads(nbformat.writes(notebook(*cells)))
+
+
+def test_changed_locked_cells_are_named_and_comments_do_not_count(mini):
+    locked = "import torch\nfrom torch import nn"
+    assert changed_locked_cells(_raw(code(locked, "locked"), code("layer = 1", "ex1")), mini) == []
+    assert changed_locked_cells(_raw(code("# the imports\nimport torch\nfrom torch import nn  # as given", "locked")), mini) == []
+    assert changed_locked_cells(_raw(code(locked + "\ntorch.manual_seed(1)", "locked")), mini) == [
+        "cell 2 is tagged locked but differs from the assignment's locked cells"
+    ]
+
+
+def test_missing_locked_cells_count_only_when_some_locked_tags_are_left(mini, tmp_path):
+    assert changed_locked_cells(_raw(code("import torch\nfrom torch import nn")), mini) == []  # tags lost: no verdict
+    two = tmp_path / "two.ipynb"
+    write(notebook(code("import torch\nfrom torch import nn", "locked"), code("SEED = 0", "locked")), two)
+    with_two = dataclasses.replace(mini, notebook=two, student_notebook=None)
+    assert changed_locked_cells(_raw(code("import torch\nfrom torch import nn", "locked")), with_two) == [
+        "1 of the assignment's 2 locked cells are missing"
+    ]

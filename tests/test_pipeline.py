@@ -82,6 +82,9 @@ def test_output_contract(batch):
     assert (out / "ada__mini" / "report.html").is_file() and (out / "index.html").is_file()
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM submissions").fetchone() == (5,)
+    gradescope = json.loads((out / "ada__mini" / "gradescope" / "results.json").read_text())
+    assert gradescope["score"] == 4 and len(gradescope["tests"]) == 3
+    assert all((out / r["submission"] / "gradescope" / "results.json").is_file() for r in rows)
 
 
 def test_unchanged_batch_is_not_executed_again(batch):
@@ -90,6 +93,10 @@ def test_unchanged_batch_is_not_executed_again(batch):
     # only the unreadable and the unknown notebook are looked at again (no kernel for either)
     assert (again.regraded, again.reused) == (2, 3)
     assert [r.score for r in again.results] == [r.score for r in batch[2].results]
+    with sqlite3.connect(out / "gradebook.sqlite") as db:  # the history has every grading, reused ones once
+        assert db.execute("SELECT submission, COUNT(*) FROM gradings GROUP BY submission").fetchall() == [
+            ("ada__mini", 1), ("bo__mini", 1), ("cy__mini", 1), ("dee__mini", 2), ("eve__other", 2)
+        ]
 
 
 def test_cli_grades_and_exits_zero_even_when_submissions_fail(tmp_path, capsys):
@@ -121,6 +128,19 @@ def test_report_command_rebuilds_html_from_the_gradebook_alone(batch, capsys):
     assert main(["report", str(out)]) == 0
     assert (out / "index.html").is_file() and (out / "ada__mini" / "report.html").is_file()
     assert "re-rendered 5 report(s)" in capsys.readouterr().err
+
+
+def test_feedback_option_writes_student_reports(tmp_path, capsys):
+    (tmp_path / "s" / "zed").mkdir(parents=True)
+    (tmp_path / "s" / "zed" / "mini.ipynb").write_text("{ not a notebook", encoding="utf-8")
+    out = tmp_path / "o"
+    assert main([str(tmp_path / "s"), "--out", str(out), "--solutions", str(FIXTURE_SOLUTIONS), "--quiet", "--feedback", "student"]) == 0
+    assert '<meta name="grader-audience" content="student">' in (out / "zed__mini" / "report.html").read_text()
+    assert main(["report", str(out)]) == 0  # the staff view again, from the gradebook
+    assert '<meta name="grader-audience" content="ta">' in (out / "zed__mini" / "report.html").read_text()
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(out), "--feedback", "parents"])
+    assert exit_.value.code == 2 and "invalid choice: 'parents' (choose from" in capsys.readouterr().err
 
 
 def test_report_command_without_a_gradebook_names_the_fix(tmp_path, capsys):
