@@ -16,6 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_SOLUTIONS = ROOT / "tests" / "fixtures" / "solutions"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="rewrite the golden HTML files under tests/goldens/ from what the reports render now",
+    )
+
+
 def code(source: str, *tags: str) -> nbformat.NotebookNode:
     cell = new_code_cell(source)
     cell.metadata["tags"] = list(tags)

@@ -16,6 +16,7 @@ from grader.cli import main
 from grader.discover import discover, identify
 from grader.probe import Probe
 from grader.record import Gradebook
+from tests.browser import chromium, chromium_path, open_index_and_reports, problems
 from tests.conftest import ROOT, code, live_kernel, notebook
 
 ASSIGNMENT = "assignment-6"
@@ -131,6 +132,17 @@ def test_figures_are_drawn_for_every_model_the_checks_reached(graded):
     assert kinds["wrong-output-size"] == [("curves", "ex5"), *boundaries[:3]]
     assert all(f.visibility == ("visible" if f.kind == "curves" else "hidden") for r in graded.values() for f in r.figures)
     assert graded["no-curves"].notes[0].startswith("the curves 'The baseline's recorded training curves' was not drawn")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (Debian: apt-get install chromium)")
+def test_reports_show_their_figures_in_chromium(reports, tmp_path):
+    with chromium(tmp_path / "profile") as browser:
+        index, pages = open_index_and_reports(browser, reports, tmp_path / "shots")
+    for page in [index, *pages]:
+        assert problems(page) == [], page.path
+    images = {page.path.parent.name.removesuffix("__assignment-6"): page.images for page in pages}
+    assert images["ada"] == 5 and images["no-curves"] == 3 and images["blank"] == 0
 
 
 # --------------------------------------------------------------------------- the linear-only check
