@@ -19,7 +19,7 @@ import pytest
 from grader.assignment import Assignment
 from grader.execute import KernelDied, ProbeError, ProbeTimeout
 from grader.probe import ObjectNotFound, Probe
-from grader.results import CheckOutcome, CheckResult, ExerciseResult
+from grader.results import VISIBILITIES, CheckOutcome, CheckResult, ExerciseResult, Visibility
 
 MESSAGE_BUDGET = 4000
 
@@ -33,6 +33,7 @@ class _Item:
     exercise: str
     description: str
     max_points: float
+    visibility: Visibility = "visible"
     outcome: CheckOutcome = "passed"
     message: str = ""
     duration: float = 0.0
@@ -53,14 +54,28 @@ class SpecCollector:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): points the check is worth")
         config.addinivalue_line("markers", "exercise(id): the exercise (cell tag) the check belongs to")
+        config.addinivalue_line(
+            "markers", "visibility(kind): 'visible' (default) or 'hidden': a hidden check's message is for the staff only"
+        )
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
+            visibility = _marker_arg(item, "visibility", "visible")
+            if visibility not in VISIBILITIES:
+                self.collection_errors.append(
+                    f"Invalid visibility {visibility!r} from @pytest.mark.visibility on {item.nodeid}; "
+                    f"use one of {', '.join(VISIBILITIES)}"
+                )
             self.items[_check_id(item)] = _Item(
                 exercise=_marker_arg(item, "exercise", "other"),
                 description=_description(item),
                 max_points=float(_marker_arg(item, "points", 1)),
+                visibility=visibility,
             )
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        # figures a check asks for are filed under that check and its exercise
+        self.probe.begin_check(_check_id(item), self.items[_check_id(item)].exercise)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -139,6 +154,7 @@ def _check_result(check_id: str, item: _Item) -> CheckResult:
         outcome=item.outcome,
         message=item.message,
         duration=round(item.duration, 3),
+        visibility=item.visibility,
     )
 
 

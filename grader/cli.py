@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -21,6 +22,7 @@ from grader.assignment import AssignmentError
 from grader.discover import Submission
 from grader.execute import ExecuteSettings, KernelNotFound
 from grader.sandbox import Limits
+from grader.feedback import AUDIENCES
 from grader.pipeline import BatchSummary, default_solutions_dir, grade_folder, rerender
 from grader.results import SubmissionResult
 
@@ -59,8 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster, one task per submission (e.g. tcp://scheduler:8786)")
     parser.add_argument("--dask-gpu", action="store_true", help="with --dask: each task needs a worker with the resource GPU=1")
     parser.add_argument("--force", action="store_true", help="re-grade submissions even when notebook, specs and grader are unchanged")
+    _add_feedback_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def _add_feedback_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--feedback",
+        choices=AUDIENCES,
+        default="ta",
+        help=(
+            "who the HTML reports are for: 'ta' (default) shows everything; 'student' shows every check's outcome "
+            "and points but the messages of visible checks only, and no figure drawn over hidden data"
+        ),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,7 +125,7 @@ def grade_command(argv: list[str]) -> int:
 def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, console: Console) -> BatchSummary:
     solutions = args.solutions or default_solutions_dir()
     if args.quiet:
-        return grade_folder(args.folder, args.out, solutions, settings, args.force, workers=args.workers, dask=args.dask, dask_gpu=args.dask_gpu, per_gpu=args.per_gpu)
+        return grade_folder(args.folder, args.out, solutions, settings, args.force, **_batch_options(args))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     total = len(list(args.folder.rglob("*.ipynb")))
     with Progress(*columns, console=console, transient=True) as bar:
@@ -122,10 +137,18 @@ def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, co
             else:
                 bar.advance(task)
 
-        return grade_folder(
-            args.folder, args.out, solutions, settings, args.force,
-            progress=advance, workers=args.workers, dask=args.dask, dask_gpu=args.dask_gpu, per_gpu=args.per_gpu,
-        )
+        return grade_folder(args.folder, args.out, solutions, settings, args.force, progress=advance, **_batch_options(args))
+
+
+def _batch_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The grade_folder options that come straight from the command line."""
+    return {
+        "workers": args.workers,
+        "dask": args.dask,
+        "dask_gpu": args.dask_gpu,
+        "per_gpu": args.per_gpu,
+        "audience": args.feedback,
+    }
 
 
 def summary_table(summary: BatchSummary) -> Table:
@@ -140,17 +163,23 @@ def summary_table(summary: BatchSummary) -> Table:
 
 def report_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
-        prog="grade report", description="Re-render grades.csv and every HTML report from OUT/gradebook.sqlite, without re-grading."
+        prog="grade report",
+        description=(
+            "Re-render grades.csv, the Gradescope exports and every HTML report from OUT/gradebook.sqlite, "
+            "without re-grading."
+        ),
     )
     parser.add_argument("out", type=Path, help="a results folder written by `grade FOLDER --out OUT`")
+    _add_feedback_option(parser)
     args = parser.parse_args(argv)
     console = Console(stderr=True)
     try:
-        count = rerender(args.out)
+        count = rerender(args.out, args.feedback)
     except FileNotFoundError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
-    console.print(f"re-rendered {count} report(s): {escape(str(args.out / 'index.html'))}")
+    view = " (student view)" if args.feedback == "student" else ""
+    console.print(f"re-rendered {count} report(s){view}: {escape(str(args.out / 'index.html'))}")
     return 0
 
 
@@ -158,7 +187,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "report": report_command,
 }
 COMMAND_HELP = {  # usage -> what it does, for `grade --help`
-    "report OUT": "re-render grades.csv and the HTML reports from the gradebook",
+    "report OUT [--feedback student]": "re-render grades.csv, the exports and the HTML reports from the gradebook",
 }
 
 

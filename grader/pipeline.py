@@ -1,4 +1,4 @@
-"""The grading pipeline as a library: discover → execute → probe → check → record → report.
+"""The grading pipeline as a library: discover → execute → probe → check → plots → record → report.
 
 `grade_folder` is what the `grade` command calls. One bad submission never
 stops the batch: whatever goes wrong becomes that submission's status and
@@ -26,8 +26,10 @@ from grader.assignment import Assignment, load_assignments
 from grader.check import run_checks
 from grader.discover import Submission, discover, identify
 from grader.execute import ExecuteSettings, KernelSupply, require_kernel, run_notebook
+from grader.feedback import Audience
+from grader.plots import draw_figures
 from grader.probe import Probe
-from grader.record import Fingerprint, Gradebook, write_grades_csv, write_result_json
+from grader.record import Fingerprint, Gradebook, write_gradescope_json, write_grades_csv, write_result_json
 from grader.report import write_reports
 from grader.results import SubmissionResult
 from grader.tamper import locked_cell_changes
@@ -67,8 +69,9 @@ def grade_folder(
     dask: str | None = None,
     dask_gpu: bool = False,
     per_gpu: int = 1,
+    audience: Audience = "ta",
 ) -> BatchSummary:
-    """Grade every notebook under `folder` into `out`; return this batch's results.
+    """Grade every notebook under `folder` into `out` (reports for `audience`); return this batch's results.
 
     `workers` submissions are graded at once, each in its own process and
     kernel (default: one per CPU core); results do not depend on it. With
@@ -111,7 +114,7 @@ def grade_folder(
         grade_on_cluster(dask, pending, assignments, settings, record, _failed_remotely, gpu=dask_gpu)
     else:
         _grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress, per_gpu)
-    publish(gradebook, out)
+    publish(gradebook, out, audience)
     ordered = [results[s.id] for s in submissions]
     return BatchSummary(ordered, len(pending), len(submissions) - len(pending), time.perf_counter() - started)
 
@@ -196,20 +199,22 @@ def _worker_result(
         return result
 
 
-def publish(gradebook: Gradebook, out: Path) -> int:
-    """Write grades.csv and every HTML report from what the gradebook holds; return the count."""
+def publish(gradebook: Gradebook, out: Path, audience: Audience = "ta") -> int:
+    """Write grades.csv, the Gradescope exports and every HTML report from what the gradebook holds; return the count."""
     results = gradebook.results()
     write_grades_csv(results, out)
-    write_reports(results, out)
+    for result in results:
+        write_gradescope_json(result, out)
+    write_reports(results, out, audience)
     return len(results)
 
 
-def rerender(out: Path) -> int:
-    """`grade report OUT`: rebuild the CSV and the reports of OUT without grading anything."""
+def rerender(out: Path, audience: Audience = "ta") -> int:
+    """`grade report OUT`: rebuild the CSV, the exports and the reports of OUT without grading anything."""
     database = out / "gradebook.sqlite"
     if not database.is_file():
         raise FileNotFoundError(f"{database} not found; grade a folder into {out} first (grade FOLDER --out {out})")
-    return publish(Gradebook(database), out)
+    return publish(Gradebook(database), out, audience)
 
 
 def _failed_remotely(submission: Submission, exc: BaseException) -> SubmissionResult:
@@ -254,7 +259,7 @@ def grade_submission(
     except Exception as exc:  # a grader bug must not stop the batch
         result.status = "grader-error"
         result.message = f"the grader failed: {type(exc).__name__}: {exc}"
-        result.exercises = []
+        result.exercises, result.figures = [], []
         traceback.print_exc()
     result.seconds = round(time.perf_counter() - started, 3)
     return result
@@ -280,14 +285,21 @@ def _grade_into(
         return
     result.assignment, result.assignment_title = assignment.id, assignment.title
     result.spec_hash = assignment.spec_hash()
-    result.flags = locked_cell_changes(nb, assignment.notebook)
+    result.locked_cells_changed = locked_cell_changes(nb, assignment.notebook)
     with run_notebook(nb, settings, supply.take() if supply else None) as live:
         probe = Probe(live, assignment, live.result.cells)
         result.exercises = run_checks(assignment, probe)
+        started = time.perf_counter()
+        plots, result.notes = probe.illustrations()  # after every check: a figure never changes an outcome
+        probing = time.perf_counter() - started
         result.resolutions = list(probe.resolutions.values())
         result.execution = live.result
     if problem:
         live.result.cells[0].note = "; ".join(filter(None, [problem, live.result.cells[0].note]))
+    started = time.perf_counter()
+    result.figures, drawing_notes = draw_figures(plots)
+    result.notes += drawing_notes
+    result.figure_seconds = round(probing + time.perf_counter() - started, 3)
     result.score = sum(e.points for e in result.exercises)
     result.max_score = sum(e.max_points for e in result.exercises)
     result.status = "kernel-died" if live.result.kernel_died else "graded"
@@ -329,7 +341,7 @@ def _summary_message(result: SubmissionResult) -> str:
     execution = result.execution
     if execution is None:
         return ""
-    parts = list(result.flags)
+    parts = list(result.locked_cells_changed)
     if execution.kernel_died:
         parts.append(execution.kernel_message)
     failing = [c for c in execution.cells if c.status in ("error", "timeout")]

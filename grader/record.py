@@ -1,20 +1,24 @@
-"""Record stage: the SQLite gradebook, `result.json` per submission and `grades.csv`.
+"""Record stage: the SQLite gradebook, `result.json` per submission, `grades.csv` and Gradescope exports.
 
 Only this module touches storage. Each submission is saved in one transaction
-that replaces whatever was recorded for it before, so re-grading never
-duplicates rows and a crash never leaves half a submission behind.
+that replaces its current rows (`submissions`, `checks`), so re-grading never
+duplicates them and a crash never leaves half a submission behind, and appends
+one grading to the history (`gradings`, `check_history`), which is never
+rewritten: every grading of every check stays queryable by `graded_at`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from grader.feedback import for_audience
 from grader.files import write_atomically
 from grader.results import SubmissionResult
 
@@ -48,7 +52,46 @@ CREATE TABLE IF NOT EXISTS checks (
     PRIMARY KEY (submission, check_id)
 );
 CREATE INDEX IF NOT EXISTS checks_by_id ON checks(check_id, outcome);
+
+-- History: one row per grading and one per check of it, appended and never changed.
+CREATE TABLE IF NOT EXISTS gradings (
+    grading      INTEGER PRIMARY KEY AUTOINCREMENT,
+    submission   TEXT NOT NULL,
+    student      TEXT NOT NULL,
+    assignment   TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    score        REAL NOT NULL,
+    max_score    REAL NOT NULL,
+    notebook_hash TEXT NOT NULL,
+    spec_hash    TEXT NOT NULL,
+    grader_version TEXT NOT NULL,
+    graded_at    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS check_history (
+    grading      INTEGER NOT NULL REFERENCES gradings(grading),
+    submission   TEXT NOT NULL,
+    graded_at    TEXT NOT NULL,
+    check_id     TEXT NOT NULL,
+    exercise     TEXT NOT NULL,
+    points       REAL NOT NULL,
+    max_points   REAL NOT NULL,
+    outcome      TEXT NOT NULL,
+    message      TEXT NOT NULL,
+    visibility   TEXT NOT NULL,
+    PRIMARY KEY (grading, check_id)
+);
+CREATE INDEX IF NOT EXISTS gradings_by_submission ON gradings(submission, graded_at);
+CREATE INDEX IF NOT EXISTS check_history_by_check ON check_history(submission, check_id, graded_at);
+CREATE TRIGGER IF NOT EXISTS gradings_append_only_update BEFORE UPDATE ON gradings
+    BEGIN SELECT RAISE(ABORT, 'gradings is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS gradings_append_only_delete BEFORE DELETE ON gradings
+    BEGIN SELECT RAISE(ABORT, 'gradings is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS check_history_append_only_update BEFORE UPDATE ON check_history
+    BEGIN SELECT RAISE(ABORT, 'check_history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS check_history_append_only_delete BEFORE DELETE ON check_history
+    BEGIN SELECT RAISE(ABORT, 'check_history is append-only'); END;
 """
+GRADESCOPE_FOLDER = "gradescope"  # <out>/<submission>/gradescope/results.json
 
 
 class Fingerprint(NamedTuple):
@@ -59,6 +102,20 @@ class Fingerprint(NamedTuple):
     spec_hash: str | None  # None: the assignment is unknown now, so never unchanged
     grader_version: str
     seed: int | None
+
+
+class CheckRecord(NamedTuple):
+    """One grading of one check, from the history."""
+
+    graded_at: str
+    grading: int
+    check_id: str
+    exercise: str
+    points: float
+    max_points: float
+    outcome: str
+    message: str
+    visibility: str
 
 
 class Gradebook:
@@ -79,7 +136,7 @@ class Gradebook:
                 yield db
 
     def save(self, result: SubmissionResult) -> None:
-        """Replace everything recorded for `result.submission` with `result`, atomically."""
+        """Make `result` the current record of its submission and append it to the history, atomically."""
         with self._connect() as db:
             db.execute("DELETE FROM submissions WHERE submission = ?", (result.submission,))
             db.execute(
@@ -100,6 +157,41 @@ class Gradebook:
                     for c in exercise.checks
                 ],
             )
+            self._append_history(db, result)
+
+    @staticmethod
+    def _append_history(db: sqlite3.Connection, result: SubmissionResult) -> None:
+        cursor = db.execute(
+            "INSERT INTO gradings (submission, student, assignment, status, score, max_score,"
+            " notebook_hash, spec_hash, grader_version, graded_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                result.submission, result.student, result.assignment, result.status, result.score,
+                result.max_score, result.notebook_hash, result.spec_hash, result.grader_version, result.graded_at,
+            ),
+        )
+        db.executemany(
+            "INSERT INTO check_history VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [
+                (cursor.lastrowid, result.submission, result.graded_at, c.id, c.exercise, c.points,
+                 c.max_points, c.outcome, c.message, c.visibility)
+                for exercise in result.exercises
+                for c in exercise.checks
+            ],
+        )
+
+    def check_history(self, submission: str, check_id: str | None = None) -> list[CheckRecord]:
+        """Every recorded grading of the submission's checks (or of one check), oldest first."""
+        query = (
+            "SELECT graded_at, grading, check_id, exercise, points, max_points, outcome, message, visibility"
+            " FROM check_history WHERE submission = ?"
+        )
+        parameters: tuple[str, ...] = (submission,)
+        if check_id is not None:
+            query += " AND check_id = ?"
+            parameters += (check_id,)
+        with self._connect() as db:
+            rows = db.execute(query + " ORDER BY graded_at, grading, check_id", parameters).fetchall()
+        return [CheckRecord(*row) for row in rows]
 
     def results(self) -> list[SubmissionResult]:
         """Every stored result, ordered by submission id."""
@@ -125,6 +217,46 @@ class Gradebook:
 def write_result_json(result: SubmissionResult, out_dir: Path) -> Path:
     path = out_dir / result.submission / "result.json"
     write_atomically(path, result.to_json() + "\n")
+    return path
+
+
+def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
+    """The submission in Gradescope's autograder format (results.json), as a student may read it.
+
+    Gradescope shows `output` to students, so this is made from the student view:
+    a hidden check keeps its score and outcome, and its message says that its
+    details are for the staff. Every test is "visible"; the staff read the TA report.
+    """
+    view = for_audience(result, "student")
+    tests = [
+        {
+            "name": f"{exercise.title or exercise.id}: {check.description or check.id}",
+            "score": check.points,
+            "max_score": check.max_points,
+            "status": "passed" if check.outcome == "passed" else "failed",
+            "output": check.message if check.outcome == "passed" else f"{check.outcome}: {check.message}".rstrip(": "),
+            "visibility": "visible",
+            "tags": [exercise.id],
+            "extra_data": {"check": check.id, "outcome": check.outcome},
+        }
+        for exercise in view.exercises
+        for check in exercise.checks
+    ]
+    output = f"{view.status}: {view.message}" if view.message else view.status
+    return {
+        "score": view.score,
+        "execution_time": round(view.seconds),
+        "output": output,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"submission": view.submission, "assignment": view.assignment, "max_score": view.max_score},
+    }
+
+
+def write_gradescope_json(result: SubmissionResult, out_dir: Path) -> Path:
+    path = out_dir / result.submission / GRADESCOPE_FOLDER / "results.json"
+    write_atomically(path, json.dumps(gradescope_results(result), indent=1, ensure_ascii=False) + "\n")
     return path
 
 

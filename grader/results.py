@@ -30,6 +30,15 @@ SubmissionStatus = Literal[
     "graded", "kernel-died", "invalid", "unknown-assignment", "grader-error"
 ]
 
+# Who may read a check's message or see a figure. A "hidden" check's message and a
+# figure drawn over hidden data are for the teaching staff only: student feedback
+# shows a hidden check's outcome and points, and leaves hidden figures out.
+Visibility = Literal["visible", "hidden"]
+VISIBILITIES: tuple[str, ...] = ("visible", "hidden")
+
+# What a grader-drawn figure shows.
+FigureKind = Literal["decision-boundary", "curves", "confusion-matrix"]
+
 
 @dataclass
 class CellResult:
@@ -85,6 +94,23 @@ class CheckResult:
     outcome: CheckOutcome
     message: str = ""  # what was expected and what was found
     duration: float = 0.0
+    visibility: Visibility = "visible"  # from the spec's @pytest.mark.visibility
+
+
+@dataclass
+class Figure:
+    """A plot the grader drew from probe data, stored as an image so reports never re-draw."""
+
+    title: str
+    kind: FigureKind
+    exercise: str  # the exercise of the check that asked for it
+    check: str  # the id of that check
+    visibility: Visibility  # "hidden" when drawn over hidden data: never in student feedback
+    caption: str  # what it shows, in a sentence (also the image's alt text)
+    media_type: str = "image/png"
+    data: str = ""  # base64 of the image file
+    width: int = 0  # pixels
+    height: int = 0
 
 
 @dataclass
@@ -112,13 +138,16 @@ class SubmissionResult:
     max_score: float
     exercises: list[ExerciseResult] = field(default_factory=list)
     resolutions: list[Resolution] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)  # for the TA: e.g. a changed locked cell
     execution: ExecutionResult | None = None
     notebook_hash: str = ""
     spec_hash: str = ""
     grader_version: str = ""
     graded_at: str = ""  # ISO 8601, UTC
     seconds: float = 0.0  # wall time of the whole submission
+    figures: list[Figure] = field(default_factory=list)
+    figure_seconds: float = 0.0  # probing the grids and curves for the figures, and drawing them
+    notes: list[str] = field(default_factory=list)  # for the staff: e.g. a plot that could not be drawn
+    locked_cells_changed: list[str] = field(default_factory=list)  # locked cells that differ from the assignment's
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -142,6 +171,7 @@ class SubmissionResult:
                 for ex in data.get("exercises", [])
             ],
             resolutions=[_build(Resolution, r) for r in data.get("resolutions", [])],
+            figures=[_build(Figure, f) for f in data.get("figures", []) if isinstance(f, dict)],
             execution=(
                 _build(
                     ExecutionResult,

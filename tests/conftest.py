@@ -16,6 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_SOLUTIONS = ROOT / "tests" / "fixtures" / "solutions"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="rewrite the golden HTML files under tests/goldens/ from what the reports render now",
+    )
+
+
 def code(source: str, *tags: str) -> nbformat.NotebookNode:
     cell = new_code_cell(source)
     cell.metadata["tags"] = list(tags)
@@ -49,3 +57,43 @@ def live_kernel(nb: nbformat.NotebookNode, tmp: Path, settings: ExecuteSettings 
     write(nb, tmp / "submission.ipynb")  # what the kernel's folder will hold, kept for inspection
     with run_notebook(nb, settings) as live:
         yield live
+
+
+# --------------------------------------------------------------------------- a graded batch for report tests
+
+HOSTILE_STUDENT = "mallory<script>"
+WRONG_SQUARE_MESSAGE = "square([-2.0, 0.5, 3.0]) gave [-4.0, 1.0, 6.0]"  # the hidden check's expected values
+
+
+def report_submissions(folder: Path) -> None:
+    """The mini solution, a wrong square (its hidden check fails), hostile and malformed notebooks."""
+    imports = code("import torch\nfrom torch import nn", "locked")
+    layer = code("layer = nn.Linear(2, 1)", "ex1")
+    write(notebook(imports, layer, code("def square(x):\n    return x * x\nprint(square(torch.tensor(3.0)))", "ex2"),
+                   assignment="mini"), folder / "ada" / "mini.ipynb")
+    write(notebook(imports, layer, code("def square(x):\n    return x + x\nprint(square(torch.tensor(3.0)))", "ex2"),
+                   assignment="mini"), folder / "wrong" / "mini.ipynb")
+    hostile = notebook(
+        code("import torch\nfrom torch import nn\nimport os  # a changed locked cell", "locked"),
+        layer,
+        code("print('<script>alert(\"pwned\")</script>')\nprint('A' * 300_000)\nprint('x' * 5000)", "ex2"),
+        code("raise ValueError('<img src=x onerror=alert(1)>' + 'y' * 3000)", "<b>tag</b>"),
+        assignment="mini",
+    )
+    write(hostile, folder / HOSTILE_STUDENT / "mini.ipynb")
+    write(notebook(imports, layer, code("import os\nos._exit(1)"), assignment="mini"), folder / "crashy" / "mini.ipynb")
+    (folder / "broken").mkdir(parents=True)
+    (folder / "broken" / "mini.ipynb").write_text("{ this is not json", encoding="utf-8")
+    (folder / "shapeless").mkdir(parents=True)
+    (folder / "shapeless" / "mini.ipynb").write_text('{"cells": 5, "nbformat": 4}', encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def report_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A graded batch (staff view) of `report_submissions`; returns its results folder."""
+    from grader.pipeline import grade_folder  # imported late: conftest stays cheap to load
+
+    root = tmp_path_factory.mktemp("report-batch")
+    report_submissions(root / "submissions")
+    grade_folder(root / "submissions", root / "out", FIXTURE_SOLUTIONS, FAST)
+    return root / "out"

@@ -16,6 +16,7 @@ from grader.cli import main
 from grader.discover import discover, identify
 from grader.probe import Probe
 from grader.record import Gradebook
+from tests.browser import chromium, chromium_path, open_index_and_reports, problems
 from tests.conftest import ROOT, code, live_kernel, notebook
 
 ASSIGNMENT = "assignment-6"
@@ -45,14 +46,19 @@ EXPECTED_LOSSES = {
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def reports(tmp_path_factory):
     batch = tmp_path_factory.mktemp("assignment6")
     for path in sorted((ROOT / "submissions").glob(f"*/{ASSIGNMENT}.ipynb")):
         (batch / path.parent.name).mkdir()
         shutil.copy(path, batch / path.parent.name / path.name)
     out = batch / "reports"
     assert main([str(batch), "--out", str(out), "--solutions", str(ROOT / "solutions"), "--quiet"]) == 0
-    return {r.student: r for r in Gradebook(out / "gradebook.sqlite").results() if r.assignment == ASSIGNMENT}
+    return out
+
+
+@pytest.fixture(scope="module")
+def graded(reports):
+    return {r.student: r for r in Gradebook(reports / "gradebook.sqlite").results() if r.assignment == ASSIGNMENT}
 
 
 def _checks(result):
@@ -115,6 +121,28 @@ def test_messages_say_what_was_expected_and_found(graded):
     split = _checks(graded["wrong-split"])["test_circles_data.py::test_split_is_train_test_split_seed_42"].message
     assert split.startswith("X_train, X_test, y_train, y_test differ from train_test_split")
     assert "train_losses" in _checks(graded["no-curves"])[NEAR_CHANCE].message
+
+
+@pytest.mark.slow
+def test_figures_are_drawn_for_every_model_the_checks_reached(graded):
+    kinds = {student: [(f.kind, f.exercise) for f in r.figures] for student, r in graded.items()}
+    boundaries = [("decision-boundary", "ex5"), ("decision-boundary", "ex9"), ("confusion-matrix", "ex9"), ("decision-boundary", "ex7")]
+    assert kinds["ada"] == [("curves", "ex5"), *boundaries]
+    assert kinds["no-curves"] == boundaries[1:]  # no curves, and the near-chance check stops before its figure
+    assert kinds["wrong-output-size"] == [("curves", "ex5"), *boundaries[:3]]
+    assert all(f.visibility == ("visible" if f.kind == "curves" else "hidden") for r in graded.values() for f in r.figures)
+    assert graded["no-curves"].notes[0].startswith("the curves 'The baseline's recorded training curves' was not drawn")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (Debian: apt-get install chromium)")
+def test_reports_show_their_figures_in_chromium(reports, tmp_path):
+    with chromium(tmp_path / "profile") as browser:
+        index, pages = open_index_and_reports(browser, reports, tmp_path / "shots")
+    for page in [index, *pages]:
+        assert problems(page) == [], page.path
+    images = {page.path.parent.name.removesuffix("__assignment-6"): page.images for page in pages}
+    assert images["ada"] == 5 and images["no-curves"] == 3 and images["blank"] == 0
 
 
 # --------------------------------------------------------------------------- the linear-only check

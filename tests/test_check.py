@@ -1,8 +1,11 @@
 """Check stage: hidden specs run in-process, outcomes mapped onto the failure taxonomy."""
 
+import dataclasses
+import shutil
+
 import pytest
 
-from grader.check import run_checks
+from grader.check import SpecError, run_checks
 from grader.probe import Probe
 from tests.conftest import code, live_kernel, notebook
 
@@ -39,3 +42,23 @@ def test_results_are_grouped_by_exercise_in_assignment_order(wrong_square, mini)
         ("ex2", "Ex 2 · a square function", 2),
     ]
 
+
+
+def test_visibility_comes_from_the_marker(wrong_square, mini):
+    checks = _by_id(run_checks(mini, Probe(wrong_square, mini, wrong_square.result.cells)))
+    assert {check_id: c.visibility for check_id, c in checks.items()} == {
+        "test_mini.py::test_layer_shape": "visible",
+        "test_mini.py::test_square_values": "hidden",
+        "test_mini.py::test_square_printed": "visible",
+    }
+
+
+def test_an_invalid_visibility_is_a_spec_error_naming_the_test(wrong_square, mini, tmp_path):
+    folder = tmp_path / "mini"
+    shutil.copytree(mini.folder, folder)
+    (folder / "specs" / "test_bad.py").write_text(
+        "import pytest\n\n@pytest.mark.visibility('secret')\ndef test_x(submission):\n    pass\n", encoding="utf-8"
+    )
+    broken = dataclasses.replace(mini, folder=folder)
+    with pytest.raises(SpecError, match=r"Invalid visibility 'secret' from @pytest.mark.visibility on .*test_bad.py::test_x; use one of visible, hidden"):
+        run_checks(broken, Probe(wrong_square, broken, wrong_square.result.cells))

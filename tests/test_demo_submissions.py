@@ -6,6 +6,7 @@ import pytest
 
 from grader.cli import main
 from grader.record import Gradebook
+from tests.browser import chromium, chromium_path, open_index_and_reports, problems
 from tests.conftest import ROOT
 
 TANH = {"test_tanh.py::test_tanh_matches_reference_values", "test_tanh.py::test_tanh_is_differentiable_pytorch",
@@ -95,3 +96,17 @@ def test_reports_show_failing_cell_source_and_traceback(graded):
     assert "troch" in html and "NameError" in html
     index = (out / "index.html").read_text()
     assert all(f"{student}__classification-exercises/report.html" in index for student in EXPECTED_LOSSES)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (Debian: apt-get install chromium)")
+def test_reports_show_their_figures_in_chromium(graded, tmp_path):
+    _, out = graded
+    with chromium(tmp_path / "profile") as browser:
+        index, pages = open_index_and_reports(browser, out, tmp_path / "shots")
+    for page in [index, *pages]:
+        assert problems(page) == [], page.path
+    images = {page.path.parent.name.removesuffix("__classification-exercises"): page.images for page in pages}
+    # moons decision boundary; spirals decision boundary and confusion matrix, where the checks got that far
+    assert images == {"ada": 3, "renamed-untagged": 3, "wrong-tanh": 3, "builtin-tanh": 3, "broken-cell": 3,
+                      "linear-moons": 3, "unfinished": 1, "blank": 0}

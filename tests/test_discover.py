@@ -1,4 +1,7 @@
+import dataclasses
 import json
+
+import nbformat
 
 from grader.discover import discover, identify, slugify
 from tests.conftest import code, notebook, write
@@ -37,3 +40,4 @@ def test_identifies_by_metadata_then_tags_then_text(mini):
 def test_unrelated_notebook_is_unknown(mini):
     unrelated = notebook(code("print('hello world, completely different homework about pandas')"))
     assert identify(unrelated, [mini]).assignment is None
+

@@ -40,6 +40,18 @@ def test_solution_scores_full_marks(batch):
     assert [r.how for r in ada.resolutions] == ["tag", "tag"]
 
 
+def test_figures_the_checks_asked_for_are_drawn_after_them(batch):
+    ada = _result(batch, "ada")
+    (figure,) = ada.figures
+    assert (figure.kind, figure.check, figure.exercise, figure.visibility) == (
+        "decision-boundary", "test_mini.py::test_layer_shape", "ex1", "hidden"
+    )
+    assert figure.title == "The layer on hidden points" and figure.caption.startswith("Decision regions of `layer` with the 50 points")
+    assert ada.notes == [] and 0 < ada.figure_seconds < ada.seconds
+    # no layer, no figure, and no note either: the check failed before it asked for one
+    assert _result(batch, "cy").figures == [] and _result(batch, "cy").notes == []
+
+
 def test_renamed_untagged_objects_are_found_by_fallback(batch):
     bo = _result(batch, "bo")
     assert bo.score == 3  # the 'printed in ex2' check needs the tag
@@ -49,7 +61,7 @@ def test_renamed_untagged_objects_are_found_by_fallback(batch):
 def test_broken_notebook_gets_zero_with_its_traceback(batch):
     cy = _result(batch, "cy")
     assert (cy.status, cy.score) == ("graded", 0)
-    assert cy.message == "1 failing cell (cell 2)"
+    assert cy.message == "locked cell 1 (import torch) is missing; 1 failing cell (cell 2)"
     assert cy.execution.cells[0].ename == "KeyError"
 
 
@@ -70,6 +82,9 @@ def test_output_contract(batch):
     assert (out / "ada__mini" / "report.html").is_file() and (out / "index.html").is_file()
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM submissions").fetchone() == (5,)
+    gradescope = json.loads((out / "ada__mini" / "gradescope" / "results.json").read_text())
+    assert gradescope["score"] == 4 and len(gradescope["tests"]) == 3
+    assert all((out / r["submission"] / "gradescope" / "results.json").is_file() for r in rows)
 
 
 def test_unchanged_batch_is_not_executed_again(batch):
@@ -78,6 +93,10 @@ def test_unchanged_batch_is_not_executed_again(batch):
     # only the unreadable and the unknown notebook are looked at again (no kernel for either)
     assert (again.regraded, again.reused) == (2, 3)
     assert [r.score for r in again.results] == [r.score for r in batch[2].results]
+    with sqlite3.connect(out / "gradebook.sqlite") as db:  # the history has every grading, reused ones once
+        assert db.execute("SELECT submission, COUNT(*) FROM gradings GROUP BY submission").fetchall() == [
+            ("ada__mini", 1), ("bo__mini", 1), ("cy__mini", 1), ("dee__mini", 2), ("eve__other", 2)
+        ]
 
 
 def test_cli_grades_and_exits_zero_even_when_submissions_fail(tmp_path, capsys):
@@ -109,6 +128,19 @@ def test_report_command_rebuilds_html_from_the_gradebook_alone(batch, capsys):
     assert main(["report", str(out)]) == 0
     assert (out / "index.html").is_file() and (out / "ada__mini" / "report.html").is_file()
     assert "re-rendered 5 report(s)" in capsys.readouterr().err
+
+
+def test_feedback_option_writes_student_reports(tmp_path, capsys):
+    (tmp_path / "s" / "zed").mkdir(parents=True)
+    (tmp_path / "s" / "zed" / "mini.ipynb").write_text("{ not a notebook", encoding="utf-8")
+    out = tmp_path / "o"
+    assert main([str(tmp_path / "s"), "--out", str(out), "--solutions", str(FIXTURE_SOLUTIONS), "--quiet", "--feedback", "student"]) == 0
+    assert '<meta name="grader-audience" content="student">' in (out / "zed__mini" / "report.html").read_text()
+    assert main(["report", str(out)]) == 0  # the staff view again, from the gradebook
+    assert '<meta name="grader-audience" content="ta">' in (out / "zed__mini" / "report.html").read_text()
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(out), "--feedback", "parents"])
+    assert exit_.value.code == 2 and "invalid choice: 'parents' (choose from" in capsys.readouterr().err
 
 
 def test_report_command_without_a_gradebook_names_the_fix(tmp_path, capsys):

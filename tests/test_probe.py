@@ -7,7 +7,7 @@ import pytest
 
 from grader.assignment import ObjectSpec
 from grader.execute import ExecuteSettings, ProbeError, ProbeTimeout
-from grader.probe import ObjectNotFound, Probe, assigned_names, decode, encode
+from grader.probe import GRID_SIZE, ObjectNotFound, Probe, assigned_names, decode, default_labeller, encode
 from tests.conftest import code, live_kernel, notebook
 
 CELLS = [
@@ -26,8 +26,11 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    settings = ExecuteSettings(cell_timeout=20, probe_timeout=3)
-    yield from live_kernel(notebook(*CELLS), tmp_path_factory.mktemp("probe"), settings)
+    for live in live_kernel(notebook(*CELLS), tmp_path_factory.mktemp("probe")):
+        # A short probe timeout for the hanging model, set after start-up: the first request
+        # imports torch in the kernel, which takes longer than 3 s on a busy machine.
+        live.settings = ExecuteSettings(cell_timeout=20, probe_timeout=3)
+        yield live
 
 
 def _probe(kernel, mini, **objects: ObjectSpec) -> Probe:
@@ -153,3 +156,71 @@ def test_values_are_only_recognised_by_name_or_type(tmp_path, mini):
         probe = Probe(live, dataclasses.replace(mini, objects={"v": named, "w": typed}), live.result.cells)
         assert (probe.resolve("v"), probe.resolutions["v"].how) == ("losses", "tag")
         assert (probe.resolve("w"), probe.resolutions["w"].how) == ("losses", "fallback")
+
+
+# --------------------------------------------------------------------------- illustrations
+
+POINTS = np.random.default_rng(0).uniform(-2, 2, size=(60, 2)).astype(np.float32)
+TRUTH = (POINTS[:, 0] > 0).astype(np.int64)
+
+
+def test_illustrations_wait_until_the_checks_are_done(kernel, mini):
+    probe = _probe(kernel, mini, model=_module(names=("clf",)))
+    probe.begin_check("test_x.py::test_accuracy", "ex4")
+    before = kernel.requests
+    probe.illustrate_decision_boundary("model", POINTS, TRUTH, title="clf on points")
+    probe.illustrate_confusion_matrix("model", POINTS, TRUTH, title="clf confusion")
+    assert kernel.requests == before  # asking for a figure asks the kernel nothing
+    (boundary, confusion), notes = probe.illustrations()
+    assert notes == []
+    assert (boundary.title, boundary.check, boundary.exercise, boundary.visibility) == (
+        "clf on points", "test_x.py::test_accuracy", "ex4", "hidden"
+    )
+    assert boundary.model == "clf" and boundary.points.shape == (60, 2) and boundary.labels.tolist() == TRUTH.tolist()
+    assert boundary.grid_predicted.shape == (GRID_SIZE, GRID_SIZE) and set(np.unique(boundary.grid_predicted)) <= {0, 1}
+    assert boundary.grid_x[0] < POINTS[:, 0].min() and boundary.grid_y[-1] > POINTS[:, 1].max()
+    expected = (probe.forward("model", POINTS)[:, 0] > 0).astype(np.int64)  # logits: cut at 0
+    assert boundary.predicted.tolist() == expected.tolist()
+    assert confusion.matrix.sum() == 60 and np.trace(confusion.matrix) == (expected == TRUTH).sum()
+
+
+def test_an_illustration_that_fails_becomes_a_note(kernel, mini):
+    probe = _probe(
+        kernel, mini,
+        model=ObjectSpec(key="model", kind="module", exercise="x", names=("boom",)),
+        gone=ObjectSpec(key="gone", kind="value", exercise="x", names=("no_such_curve",), types=("list",)),
+    )
+    probe.illustrate_decision_boundary("model", POINTS, TRUTH, title="boom")
+    probe.illustrate_decision_boundary("model", np.zeros((4, 3), dtype=np.float32), TRUTH[:4], title="3-D")
+    probe.illustrate_curves("curves", {"loss": {"train": "gone"}})
+    plots, notes = probe.illustrations()
+    assert plots == [] and len(notes) == 3
+    assert notes[0].startswith("the decision boundary of model was not drawn: ProbeError: RuntimeError: boom")
+    assert "needs 2-D points, got shape (4, 3)" in notes[1]
+    assert notes[2].startswith("the curves 'curves' was not drawn: ObjectNotFound: no recorded curve could be read")
+
+
+def test_default_labeller_tells_probabilities_from_logits():
+    logits = np.array([[-1.0], [0.2], [3.0]])
+    probabilities = np.array([[0.1], [0.4], [0.9]])
+    assert default_labeller(logits)(logits).tolist() == [0, 1, 1]
+    assert default_labeller(probabilities)(probabilities).tolist() == [0, 0, 1]
+    scores = np.array([[0.1, 0.7, 0.2], [2.0, 0.0, 1.0]])
+    assert default_labeller(scores)(scores).tolist() == [1, 0]
+
+
+def test_curves_keep_the_series_that_were_found(tmp_path, mini):
+    nb = notebook(code("train_losses = [0.9, 0.5, float('nan')]\ntest_accs = list(range(3))"))
+    for live in live_kernel(nb, tmp_path):
+        objects = {
+            key: ObjectSpec(key=key, kind="value", exercise="x", names=(name,), types=(kind,))
+            for key, name, kind in (("train", "train_losses", "list"), ("test", "test_accs", "list"), ("gone", "nothing", "dict"))
+        }
+        probe = Probe(live, dataclasses.replace(mini, objects=objects), live.result.cells)
+        probe.illustrate_curves("curves", {"loss": {"train": "train", "test": "gone"}, "accuracy": {"test": "test"}})
+        (curves,), notes = probe.illustrations()
+        assert notes == [] and curves.visibility == "visible"
+        assert [(panel, [label for label, _ in series]) for panel, series in curves.panels] == [
+            ("loss", ["train"]), ("accuracy", ["test"])
+        ]
+        assert np.isnan(curves.panels[0][1][0][1][-1])

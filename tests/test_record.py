@@ -1,7 +1,12 @@
 import csv
+import json
 import sqlite3
+from contextlib import closing
 
-from grader.record import CSV_COLUMNS, Gradebook, write_grades_csv
+import pytest
+
+from grader.feedback import HIDDEN_MESSAGE
+from grader.record import CSV_COLUMNS, Gradebook, write_gradescope_json, write_grades_csv
 from grader.results import CheckResult, ExerciseResult, SubmissionResult
 
 
@@ -35,3 +40,52 @@ def test_grades_csv_has_the_contract_columns(tmp_path):
     rows = list(csv.DictReader(path.read_text().splitlines()))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert rows[0]["score"] == "2" and rows[0]["max_score"] == "2" and rows[0]["status"] == "graded"
+
+
+def test_every_grading_is_kept_in_the_check_history(tmp_path):
+    book = Gradebook(tmp_path / "gradebook.sqlite")
+    first, second = _result(0.0), _result(2.0)
+    first.graded_at, second.graded_at = "2024-05-01T10:00:00+00:00", "2024-05-02T10:00:00+00:00"
+    book.save(first)
+    book.save(second)
+    history = book.check_history("alice__hw", "t.py::test_a")
+    assert [(h.graded_at, h.outcome, h.points, h.visibility) for h in history] == [
+        ("2024-05-01T10:00:00+00:00", "failed", 0.0, "visible"),
+        ("2024-05-02T10:00:00+00:00", "passed", 2.0, "visible"),
+    ]
+    assert book.check_history("alice__hw") == history and book.check_history("nobody") == []
+    with sqlite3.connect(tmp_path / "gradebook.sqlite") as db:
+        assert db.execute("SELECT COUNT(*), MAX(score) FROM gradings").fetchone() == (2, 2.0)
+        # plain SQL answers "when did this check start passing?"
+        assert db.execute(
+            "SELECT MIN(graded_at) FROM check_history WHERE check_id = 't.py::test_a' AND outcome = 'passed'"
+        ).fetchone() == ("2024-05-02T10:00:00+00:00",)
+
+
+def test_the_history_is_append_only(tmp_path):
+    book = Gradebook(tmp_path / "gradebook.sqlite")
+    book.save(_result(2.0))
+    with closing(sqlite3.connect(tmp_path / "gradebook.sqlite")) as db:
+        for statement in ("UPDATE check_history SET points = 0", "DELETE FROM check_history", "DELETE FROM gradings"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                db.execute(statement)
+
+
+def test_gradescope_export_follows_their_results_format(tmp_path):
+    result = _result(0.0)
+    hidden = CheckResult("t.py::test_b", "ex1", "b on hidden data", 1.0, 1.0, "passed", visibility="hidden")
+    secret = CheckResult("t.py::test_c", "ex1", "c on hidden data", 0.0, 3.0, "failed", "expected 0.93", visibility="hidden")
+    result.exercises[0].checks += [hidden, secret]
+    result.score, result.max_score = 1.0, 6.0
+    path = write_gradescope_json(result, tmp_path)
+    assert path == tmp_path / "alice__hw" / "gradescope" / "results.json"
+    exported = json.loads(path.read_text(encoding="utf-8"))
+    assert exported["score"] == 1.0 and exported["output"] == "graded" and exported["stdout_visibility"] == "hidden"
+    assert [(t["name"], t["score"], t["max_score"], t["status"], t["visibility"]) for t in exported["tests"]] == [
+        ("Ex 1: a", 0.0, 2.0, "failed", "visible"),
+        ("Ex 1: b on hidden data", 1.0, 1.0, "passed", "visible"),
+        ("Ex 1: c on hidden data", 0.0, 3.0, "failed", "visible"),
+    ]
+    assert exported["tests"][0]["output"] == "failed: m"
+    assert exported["tests"][2]["output"] == f"failed: {HIDDEN_MESSAGE}" and "0.93" not in path.read_text(encoding="utf-8")
+    assert sum(t["score"] for t in exported["tests"]) == exported["score"]

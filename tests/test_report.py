@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from grader.feedback import HIDDEN_MESSAGE
 from grader.report import (
     ReportError,
     format_points,
     format_seconds,
     render_index,
     render_submission,
+    score_histogram,
+    summarise_assignments,
     templates_dir,
     write_reports,
 )
@@ -22,6 +25,7 @@ from grader.results import (
     CheckResult,
     ExecutionResult,
     ExerciseResult,
+    Figure,
     Resolution,
     SubmissionResult,
 )
@@ -39,7 +43,7 @@ class PageText(HTMLParser):
         self.links: list[str] = []
         self.tags: list[str] = []
         self._pre_depth = 0
-        self._in_style = False
+        self._in_style = False  # <style> and <script> text is not visible text
         self.feed(html)
         self.close()
 
@@ -48,7 +52,7 @@ class PageText(HTMLParser):
         if tag == "pre":
             self._pre_depth += 1
             self.pres.append("")
-        elif tag == "style":
+        elif tag in ("style", "script"):
             self._in_style = True
         elif tag == "a":
             self.links.extend(value for name, value in attrs if name == "href" and value)
@@ -56,7 +60,7 @@ class PageText(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "pre":
             self._pre_depth -= 1
-        elif tag == "style":
+        elif tag in ("style", "script"):
             self._in_style = False
 
     def handle_data(self, data: str) -> None:
@@ -327,7 +331,8 @@ def test_report_renders_the_same_from_stored_json() -> None:
 def test_index_links_each_report_sorted_by_student() -> None:
     results = [invalid_result(), hostile_result(), graded_result()]
     page = PageText(render_index(results))
-    assert page.links == ["mallory/report.html", "alice/report.html", "bob/report.html"]
+    reports = [link for link in page.links if not link.startswith("#")]
+    assert reports == ["mallory/report.html", "alice/report.html", "bob/report.html"]
 
 
 def test_index_counts_statuses_and_means_per_assignment() -> None:
@@ -339,12 +344,13 @@ def test_index_counts_statuses_and_means_per_assignment() -> None:
         assert count_and_status in page.text
     # (2 + 6.5 + 0) / 3 over the three "moons" submissions
     assert "Classifying the moons (moons) 3 2.83 / 7.5 38 %" in page.text
-    assert "Carol Classifying the moons 6.5 / 7.5 graded 1 of 3 checks passed" in page.text
+    assert "Carol Classifying the moons 6.5 / 7.5 87 % graded — 1 of 3 checks passed" in page.text
 
 
 def test_index_escapes_student_supplied_text() -> None:
     html = render_index([hostile_result()])
-    assert "<script" not in html
+    assert html.count("<script") == 1 and "<script>\n// Sort the submissions table" in html  # only our own
+    assert "<script>alert" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
@@ -380,3 +386,126 @@ def test_write_reports_refuses_ids_outside_out_dir_but_writes_the_rest(tmp_path:
     assert (out_dir / "alice" / "report.html").is_file()
     assert (out_dir / "index.html").is_file()
     assert not (tmp_path / "elsewhere").exists()
+
+
+# --------------------------------------------------------------------------- figures, audiences, item analysis
+
+PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPj/HwADAgH/kuvQ5gAAAABJRU5ErkJggg=="
+
+
+def figured_result() -> SubmissionResult:
+    """graded_result with a figure for its failed accuracy check, a hidden check and a grader note."""
+    result = graded_result()
+    accuracy = result.exercises[0].checks[1]
+    accuracy.visibility = "hidden"
+    result.figures = [
+        Figure("Moons model on hidden moons", "decision-boundary", "ex1", accuracy.id, "hidden",
+               "Decision regions of `model` with the 1000 points it was checked on: 290 misclassified.",
+               data=PNG_1PX, width=400, height=360),
+        Figure("Curves", "curves", "ex9", "spec_moons.py::test_curves", "visible", "Curves recorded by the notebook.",
+               data=PNG_1PX, width=640, height=270),
+    ]
+    result.notes = ["the confusion matrix of moons_model was not drawn: ValueError: 3 classes"]
+    result.locked_cells_changed = ["cell 2 is tagged locked but differs from the assignment's locked cells"]
+    return result
+
+
+def test_report_shows_figures_as_data_uris_in_their_exercise():
+    html = render_submission(figured_result())
+    assert html.count("<img ") == 2
+    assert f'<img src="data:image/png;base64,{PNG_1PX}" width="400" height="360" alt="Decision regions of `model`' in html
+    exercise = html.split('id="exercise-1"')[1].split("</section>")[0]
+    assert 'id="figure-1"' in exercise and "figure-2" not in exercise
+    assert 'id="figures"' in html  # the figure of exercise ex9, which has no section, is still shown
+    assert '<a href="#figure-1">figure: Moons model on hidden moons</a>' in html  # linked from the lost check
+
+
+def test_staff_report_marks_hidden_checks_and_shows_notes_and_changed_locked_cells():
+    page = PageText(render_submission(figured_result(), "ta"))
+    assert "Grading report · staff view" in page.text and "← Class summary" in page.text
+    assert "Test accuracy is at least 0.9 hidden data" in page.text
+    assert "Grader notes for the staff the confusion matrix of moons_model was not drawn" in page.text
+    assert "Locked cells changed cell 2 is tagged locked" in page.text
+
+
+def test_student_report_shows_outcomes_not_hidden_details():
+    html = render_submission(figured_result(), "student")
+    page = PageText(html)
+    assert "Your feedback" in page.text and "Class summary" not in page.text
+    assert "Checks marked hidden data were run on data you have not seen" in page.text
+    assert "expected accuracy >= 0.90" not in html and HIDDEN_MESSAGE in page.pres
+    assert html.count("<img ") == 1 and "Moons model on hidden moons" not in html
+    assert "Grader notes" not in page.text and "Locked cells changed" not in page.text
+
+
+def test_report_says_where_points_were_lost_first():
+    page = PageText(render_submission(graded_result()))
+    lost = page.text.split("Where points were lost")[1].split("Exercises")[0]
+    assert lost.startswith(" 2 checks, 5.5 points")
+    assert "failed Build the model : Test accuracy is at least 0.9 0 / 3 expected accuracy" in lost
+    assert "error Train it : A loss curve list is returned 0 / 2.5 expected an object" in lost
+    perfect = graded_result()
+    perfect.exercises = perfect.exercises[:1]
+    perfect.exercises[0].checks = perfect.exercises[0].checks[:1]
+    assert "Where points were lost nowhere Every check passed." in PageText(render_submission(perfect)).text
+
+
+def test_score_histogram_counts_shares_in_ten_bins():
+    bins = score_histogram([0.0, 0.05, 0.5, 0.99, 1.0, 1.0])
+    assert [b.count for b in bins] == [2, 0, 0, 0, 0, 1, 0, 0, 0, 3]
+    assert (bins[0].label, bins[-1].label) == ("0–9 %", "90–100 %")
+    assert bins[-1].share == 1.0 and bins[0].share == 2 / 3
+
+
+def _graded(name: str, outcomes: dict[str, str]) -> SubmissionResult:
+    checks = [
+        CheckResult(f"t.py::{check}", "ex1" if check != "c" else "ex2", check.upper(), 1.0 if outcome == "passed" else 0.0,
+                    1.0, outcome, "" if outcome == "passed" else f"{check} is wrong")  # type: ignore[arg-type]
+        for check, outcome in outcomes.items()
+    ]
+    exercises = [ExerciseResult(e, f"Ex {e}", sum(c.points for c in checks if c.exercise == e),
+                                sum(c.max_points for c in checks if c.exercise == e), [c for c in checks if c.exercise == e])
+                 for e in ("ex1", "ex2")]
+    score = sum(c.points for c in checks)
+    return SubmissionResult(name, name, f"{name}/hw.ipynb", "hw", "HW", "metadata", "graded", "", score, 3.0, exercises)
+
+
+def test_item_analysis_puts_the_most_failed_check_first():
+    results = [
+        _graded("s1", {"a": "passed", "b": "passed", "c": "passed"}),
+        _graded("s2", {"a": "passed", "b": "passed", "c": "failed"}),
+        _graded("s3", {"a": "passed", "b": "error", "c": "failed"}),
+        _graded("s4", {"a": "passed", "b": "failed", "c": "failed"}),
+    ]
+    (summary,) = summarise_assignments(results)
+    assert [(c.check, c.passed, c.attempts) for c in summary.checks] == [
+        ("t.py::c", 1, 4), ("t.py::b", 2, 4), ("t.py::a", 4, 4)
+    ]
+    c, b, a = summary.checks
+    assert c.outcomes == [("failed", 3)] and c.common_message == "c is wrong"
+    assert round(b.discrimination or 0, 3) == 0.577  # those who pass b do better on the rest
+    assert a.discrimination is None  # everyone passed: it tells no one apart
+    assert [(e.exercise, e.full_marks) for e in summary.exercises] == [("ex2", 1), ("ex1", 2)]
+    assert (summary.median_score, [bin.count for bin in summary.histogram][-4:]) == (1.5, [1, 0, 0, 1])
+
+
+def test_index_shows_flags_histogram_item_analysis_and_a_sortable_table():
+    crashed = graded_result()
+    crashed.submission, crashed.student, crashed.status = "carol", "Carol", "kernel-died"
+    tampered = figured_result()
+    tampered.submission, tampered.student = "dave", "Dave"
+    html = render_index([graded_result(), crashed, tampered, invalid_result()])
+    page = PageText(html)
+    assert "0 timed out 1 crashed 1 tampered" in page.text
+    assert 'aria-label="Histogram of scores as a share of 7.5 points: 0–9 %: 0; 10–19 %: 0; 20–29 %: 3;' in html
+    analysis = page.text.split("Item analysis: checks, most failed first")[1]
+    assert analysis.startswith(" Check Passed Lost as Discrimination Test accuracy is at least 0.9")
+    assert "2 checks every submission passed" not in analysis and "1 check every submission passed" in analysis
+    assert html.count('<table class="sortable">') == 1 and 'data-type="number"' in html
+    assert "Carol Classifying the moons 2 / 7.5 27 % kernel-died crashed 1 of 3 checks passed" in page.text
+    assert "Dave Classifying the moons 2 / 7.5 27 % graded tampered" in page.text
+
+
+def test_index_in_student_mode_says_the_reports_are_the_student_view():
+    page = PageText(render_index([graded_result()], "student"))
+    assert "The reports linked here are the student view" in page.text

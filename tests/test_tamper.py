@@ -41,3 +41,10 @@ def test_a_deleted_locked_cell_is_flagged_missing():
     flags = locked_cell_changes(nb, REFERENCE)
     assert [f.split(" (")[0] for f in flags] == ["locked cell 1", "locked cell 2"]
     assert all(f.endswith("is missing") for f in flags)
+
+
+def test_comments_and_layout_in_a_locked_cell_do_not_count():
+    nb = _student()
+    cell = next(c for c in nb.cells if "locked" in c.metadata.get("tags", []))
+    cell.source = "# my notes\n" + cell.source.replace(", ", ",  ") + "  # done"
+    assert locked_cell_changes(nb, REFERENCE) == []

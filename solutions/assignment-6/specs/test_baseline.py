@@ -94,6 +94,13 @@ def _curve_problems(submission, key: str, kind: str) -> list[str]:
 @pytest.mark.points(1)
 def test_training_curves_are_recorded(submission):
     """train_losses, test_losses, train_accs and test_accs hold one finite value per epoch (100)"""
+    submission.illustrate_curves(
+        "The baseline's recorded training curves",
+        {
+            "loss": {"train": "baseline_train_losses", "test": "baseline_test_losses"},
+            "accuracy (%)": {"train": "baseline_train_accs", "test": "baseline_test_accs"},
+        },
+    )
     problems = [problem for key, kind in CURVES.items() for problem in _curve_problems(submission, key, kind)]
     assert not problems, "; ".join(problems)
 
@@ -113,6 +120,7 @@ def test_training_curves_are_plotted(submission):
 
 @pytest.mark.exercise("ex5")
 @pytest.mark.points(2)
+@pytest.mark.visibility("hidden")
 def test_trained_baseline_stays_near_chance(submission, hidden_circles):
     """The trained baseline stays near chance (35–65 %) on hidden circles: no straight line separates them"""
     try:  # the training curves are the evidence that the model was trained at all
@@ -123,6 +131,10 @@ def test_trained_baseline_stays_near_chance(submission, hidden_circles):
     X, y = hidden_circles
     outputs = submission.forward("baseline_model", X)
     assert outputs.shape in {(len(X), 1), (len(X),)}, f"expected one output per point, got shape {outputs.shape}"
+    submission.illustrate_decision_boundary(
+        "baseline_model", X, y, title="Linear baseline on the hidden circles",
+        labels_of=lambda out: labels_from_binary_outputs(out, probabilities=False),
+    )
     score = accuracy(labels_from_binary_outputs(outputs, probabilities=False), y)
     low, high = CHANCE
     assert low <= score <= high, (

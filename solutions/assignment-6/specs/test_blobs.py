@@ -41,11 +41,14 @@ def test_blobs_loss_and_optimizer(submission):
 
 @pytest.mark.exercise("ex9")
 @pytest.mark.points(2)
+@pytest.mark.visibility("hidden")
 def test_blobs_accuracy_on_hidden_data(submission, hidden_blobs):
     """The trained blobs model is more than 95 % accurate on a hidden draw of blobs"""
     X, y = hidden_blobs
     outputs = submission.forward("blobs_model", X)
     assert outputs.shape == (len(X), 4), f"expected shape ({len(X)}, 4), got {outputs.shape}"
+    submission.illustrate_decision_boundary("blobs_model", X, y, title="Blobs model on hidden blob points")
+    submission.illustrate_confusion_matrix("blobs_model", X, y, title="Blobs: true against predicted class")
     score = accuracy(labels_from_multiclass_outputs(outputs), y)
     assert score > BLOBS_ACCURACY, (
         f"accuracy {score:.1%} on {len(X)} hidden blobs points; more than {BLOBS_ACCURACY:.0%} is required"

@@ -54,6 +54,7 @@ def test_circles_optimizer_updates_the_model(submission):
 
 @pytest.mark.exercise("ex7")
 @pytest.mark.points(3)
+@pytest.mark.visibility("hidden")
 def test_circles_accuracy_on_hidden_data(submission, hidden_circles):
     """The trained non-linear model is more than 90 % accurate on a hidden draw of circles"""
     X, y = hidden_circles
@@ -61,6 +62,10 @@ def test_circles_accuracy_on_hidden_data(submission, hidden_circles):
     assert outputs.shape in {(len(X), 1), (len(X),)}, f"expected one output per point, got shape {outputs.shape}"
     # a model ending in a sigmoid (paired with BCELoss) outputs probabilities; logits straddle 0
     probabilities = bool(outputs.min() >= 0 and outputs.max() <= 1)
+    submission.illustrate_decision_boundary(
+        "circles_model", X, y, title="Non-linear model on the hidden circles",
+        labels_of=lambda out: labels_from_binary_outputs(out, probabilities=probabilities),
+    )
     score = accuracy(labels_from_binary_outputs(outputs, probabilities=probabilities), y)
     assert score > CIRCLES_ACCURACY, (
         f"accuracy {score:.1%} on {len(X)} hidden circles points; more than {CIRCLES_ACCURACY:.0%} is required"

@@ -79,12 +79,18 @@ def test_optimizer_updates_the_moons_model(submission):
 
 @pytest.mark.exercise("ex4")
 @pytest.mark.points(3)
+@pytest.mark.visibility("hidden")
 def test_moons_accuracy_on_hidden_data(submission, hidden_moons):
     """The trained moons model is more than 96 % accurate on a hidden draw of moons"""
     X, y = hidden_moons
     outputs = submission.forward("moons_model", X)
     assert outputs.shape in {(len(X), 1), (len(X),)}, f"expected one output per point, got shape {outputs.shape}"
-    predicted = labels_from_binary_outputs(outputs, probabilities=_outputs_probabilities(submission, outputs))
+    probabilities = _outputs_probabilities(submission, outputs)
+    submission.illustrate_decision_boundary(
+        "moons_model", X, y, title="Moons model on the hidden moons",
+        labels_of=lambda out: labels_from_binary_outputs(out, probabilities=probabilities),
+    )
+    predicted = labels_from_binary_outputs(outputs, probabilities=probabilities)
     score = accuracy(predicted, y)
     assert score > MOONS_ACCURACY, (
         f"accuracy {score:.1%} on {len(X)} hidden moons points; more than {MOONS_ACCURACY:.0%} is required"

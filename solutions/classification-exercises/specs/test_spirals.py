@@ -58,11 +58,14 @@ def test_spirals_loss_and_optimizer(submission):
 
 @pytest.mark.exercise("ex7")
 @pytest.mark.points(3)
+@pytest.mark.visibility("hidden")
 def test_spirals_accuracy_on_hidden_data(submission, hidden_spirals):
     """The trained spirals model is more than 95 % accurate on a hidden draw of spirals"""
     X, y = hidden_spirals
     outputs = submission.forward("spirals_model", X)
     assert outputs.shape == (len(X), 3), f"expected shape ({len(X)}, 3), got {outputs.shape}"
+    submission.illustrate_decision_boundary("spirals_model", X, y, title="Spirals model on the hidden spirals")
+    submission.illustrate_confusion_matrix("spirals_model", X, y, title="Spirals: true against predicted class")
     score = accuracy(labels_from_multiclass_outputs(outputs), y)
     assert score > SPIRALS_ACCURACY, (
         f"accuracy {score:.1%} on {len(X)} hidden spiral points; more than {SPIRALS_ACCURACY:.0%} is required"

@@ -1,0 +1,101 @@
+"""Plots stage: figures drawn grader-side from plain data, within a size budget, never raising."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+
+from grader.plots import FIGURE_BUDGET, draw_figure, draw_figures
+from grader.probe import GRID_SIZE, ConfusionData, CurvesData, DecisionBoundaryData
+
+RNG = np.random.default_rng(1)
+
+
+def boundary(points: int = 400, classes: int = 2, title: str = "model on hidden points") -> DecisionBoundaryData:
+    X = RNG.uniform(-1, 1, size=(points, 2)).astype(np.float32)
+    labels = (X[:, 0] > 0).astype(np.int64) if classes == 2 else RNG.integers(0, classes, size=points)
+    predicted = labels.copy()
+    predicted[:7] = (predicted[:7] + 1) % classes  # seven mistakes
+    grid = np.linspace(-1.1, 1.1, GRID_SIZE, dtype=np.float32)
+    grid_predicted = np.broadcast_to((grid > 0).astype(np.int64), (GRID_SIZE, GRID_SIZE)).copy()
+    return DecisionBoundaryData(
+        title, "test_m.py::test_accuracy", "ex4", "hidden", model="clf", points=X, labels=labels,
+        predicted=predicted, grid_x=grid, grid_y=grid, grid_predicted=grid_predicted, classes=classes,
+    )
+
+
+def curves(values: np.ndarray | None = None) -> CurvesData:
+    losses = np.linspace(0.7, 0.1, 100) if values is None else values
+    return CurvesData(
+        "training curves", "test_m.py::test_curves", "ex5", "visible",
+        panels=(("loss", (("train", losses), ("test", losses + 0.05))), ("accuracy (%)", (("train", np.linspace(50, 99, 100)),))),
+    )
+
+
+def confusion() -> ConfusionData:
+    matrix = np.array([[98, 2, 0], [1, 95, 4], [0, 3, 97]])
+    return ConfusionData("spirals confusion", "test_s.py::test_accuracy", "ex7", "hidden", model="net", matrix=matrix)
+
+
+def decoded(figure) -> Image.Image:
+    image = Image.open(io.BytesIO(base64.b64decode(figure.data)))
+    image.load()
+    return image
+
+
+def test_each_kind_becomes_a_png_figure_filed_under_its_check():
+    figures, notes = draw_figures([boundary(), confusion(), curves()])
+    assert notes == []
+    assert [f.kind for f in figures] == ["decision-boundary", "confusion-matrix", "curves"]
+    for figure in figures:
+        image = decoded(figure)
+        assert image.format == "PNG" and image.size == (figure.width, figure.height) and figure.width > 200
+        assert len(figure.data) <= FIGURE_BUDGET and figure.media_type == "image/png"
+    first = figures[0]
+    assert (first.title, first.check, first.exercise, first.visibility) == (
+        "model on hidden points", "test_m.py::test_accuracy", "ex4", "hidden"
+    )
+    assert first.caption == (
+        "Decision regions of `clf` with the 400 points it was checked on: 7 misclassified (red crosses), accuracy 98.2%."
+    )
+    assert figures[1].caption.startswith("Confusion matrix of `net` on 300 points: 290 on the diagonal")
+    assert figures[2].visibility == "visible" and "loss: train (100 values, last 0.1)" in figures[2].caption
+
+
+def test_many_classes_and_points_still_fit_one_figure():
+    figure = draw_figure(boundary(points=3000, classes=8))
+    assert len(figure.data) <= FIGURE_BUDGET and decoded(figure).size[0] > 100
+
+
+def test_the_same_data_draws_the_same_bytes():
+    assert draw_figure(confusion()).data == draw_figure(confusion()).data
+
+
+def test_curves_that_are_not_finite_still_draw():
+    values = np.array([np.nan, np.inf, -np.inf, 1.0, 2.0])
+    figure = draw_figure(curves(values))
+    assert decoded(figure).size[0] > 100
+    assert "last 2" in figure.caption
+    assert "none finite" in draw_figure(curves(np.full(3, np.nan))).caption
+
+
+def test_a_plot_that_cannot_be_drawn_becomes_a_note():
+    broken = boundary()
+    broken = DecisionBoundaryData(
+        broken.title, broken.check, broken.exercise, broken.visibility, model="clf", points=broken.points,
+        labels=broken.labels[:5], predicted=broken.predicted, grid_x=broken.grid_x, grid_y=broken.grid_y,
+        grid_predicted=broken.grid_predicted, classes=2,
+    )
+    figures, notes = draw_figures([broken, confusion()])
+    assert [f.kind for f in figures] == ["confusion-matrix"]
+    assert len(notes) == 1 and notes[0].startswith("'model on hidden points' was not drawn: ")
+
+
+def test_figures_over_the_report_budget_are_left_out_with_a_note():
+    one = len(draw_figure(confusion()).data)
+    figures, notes = draw_figures([confusion(), confusion(), confusion()], budget=2 * one)
+    assert len(figures) == 2
+    assert notes == [f"'spirals confusion' was left out: the report's figure budget ({2 * one // 1000} kB) is spent"]
