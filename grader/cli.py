@@ -1,7 +1,8 @@
-"""The `grade` command: a thin layer over `grader.pipeline.grade_folder`.
+"""The `grade` command: a thin layer over the library (`grader.pipeline.grade_folder` and one function per subcommand).
 
-Exits non-zero only on a usage error (bad option, missing folder, broken
-assignment definitions), never because a submission failed.
+`grade FOLDER` exits non-zero only on a usage error (bad option, missing folder,
+broken assignment definitions), never because a submission failed. `grade validate`
+and `grade check` exit 1 when what they check does not hold, 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from grader.assignment import AssignmentError
 from grader.discover import Submission
 from grader.execute import ExecuteSettings, KernelNotFound
 from grader.pipeline import BatchSummary, default_solutions_dir, grade_folder, rerender
+from grader.release import ReleaseError, release_assignment
 from grader.results import SubmissionResult
+from grader.selfcheck import check_notebook
+from grader.validate import OTHER_SEEDS, Validation, validate_assignment
 
 USAGE_ERROR = 2
 DEFAULTS = ExecuteSettings()
@@ -45,10 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="folder of assignments (solutions/<id>/assignment.toml and specs/); default: ./solutions, else the bundled one",
     )
-    parser.add_argument("--kernel", default=DEFAULTS.kernel_name, help="Jupyter kernel name (default: python3, the grader's own Python)")
-    parser.add_argument("--cell-timeout", type=int, default=DEFAULTS.cell_timeout, help="seconds a cell may run (default: %(default)s)")
-    parser.add_argument("--probe-timeout", type=int, default=DEFAULTS.probe_timeout, help="seconds one probe of a student object may take (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed for Python, NumPy and torch before the student's code (default: %(default)s)")
+    add_kernel_options(parser)
     parser.add_argument("--force", action="store_true", help="re-grade submissions even when notebook, specs and grader are unchanged")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -64,16 +65,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def grade_command(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     if not args.folder.is_dir():
         console.print(f"[red]error:[/] submissions folder {escape(str(args.folder))} not found")
         return USAGE_ERROR
     try:
-        settings = ExecuteSettings(
-            kernel_name=args.kernel, cell_timeout=args.cell_timeout, probe_timeout=args.probe_timeout, seed=args.seed
-        )
+        settings = execute_settings(args)
     except ValueError as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))} (from the command line)")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
     try:
         summary = _grade_with_progress(args, settings, console)
@@ -86,6 +85,24 @@ def grade_command(argv: list[str]) -> int:
         f"in {summary.seconds:.1f} s. Reports: {escape(str(args.out / 'index.html'))}"
     )
     return 0
+
+
+def add_kernel_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command that runs notebooks shares."""
+    parser.add_argument("--kernel", default=DEFAULTS.kernel_name, help="Jupyter kernel name (default: python3, the grader's own Python)")
+    parser.add_argument("--cell-timeout", type=int, default=DEFAULTS.cell_timeout, help="seconds a cell may run (default: %(default)s)")
+    parser.add_argument("--probe-timeout", type=int, default=DEFAULTS.probe_timeout, help="seconds one probe of a student object may take (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed for Python, NumPy and torch before the student's code (default: %(default)s)")
+
+
+def execute_settings(args: argparse.Namespace) -> ExecuteSettings:
+    """ExecuteSettings from the kernel options; ValueError saying the value came from the command line."""
+    try:
+        return ExecuteSettings(
+            kernel_name=args.kernel, cell_timeout=args.cell_timeout, probe_timeout=args.probe_timeout, seed=args.seed
+        )
+    except ValueError as exc:
+        raise ValueError(f"{exc} (from the command line)") from None
 
 
 def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, console: Console) -> BatchSummary:
@@ -132,11 +149,143 @@ def report_command(argv: list[str]) -> int:
     return 0
 
 
+def release_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="grade release",
+        description=(
+            "Write what students receive from an assignment's reference notebook: the student notebook "
+            "(solutions replaced by placeholders, locked cells checksummed, outputs cleared) and the public checks."
+        ),
+    )
+    parser.add_argument("solution", type=Path, help="an assignment folder (solutions/<id>) or its reference notebook")
+    parser.add_argument("--out", type=Path, default=None, help="where to write (default: the assignments/ folder beside solutions/)")
+    args = parser.parse_args(argv)
+    console = Console(stderr=True, soft_wrap=True)
+    try:
+        release = release_assignment(args.solution, args.out)
+    except (AssignmentError, ReleaseError) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        return USAGE_ERROR
+    for path in release.files:
+        Console(soft_wrap=True).print(escape(str(path)))
+    console.print(f"released {release.assignment}: {len(release.files)} file(s)")
+    return 0
+
+
+def validate_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="grade validate",
+        description=(
+            "Grade an assignment's reference solution (full marks required), its released blank notebook "
+            "(zero required, no check may crash) and the reference with other seeds (same score required). "
+            "Exits 1 on any violation."
+        ),
+    )
+    parser.add_argument("assignments", type=Path, nargs="+", metavar="ASSIGNMENT", help="assignment folder(s), e.g. solutions/<id>")
+    add_kernel_options(parser)
+    parser.add_argument("--seeds", default=",".join(map(str, OTHER_SEEDS)), help="the other seeds, comma-separated (default: %(default)s)")
+    args = parser.parse_args(argv)
+    console = Console(stderr=True, soft_wrap=True)
+    try:
+        settings = execute_settings(args)
+        seeds = [int(seed) for seed in args.seeds.split(",") if seed.strip()]
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        return USAGE_ERROR
+    failed = 0
+    for folder in args.assignments:
+        try:
+            validation = validate_assignment(folder, settings, seeds, progress=lambda label: console.print(f"{escape(str(folder))}: {label} …"))
+        except (AssignmentError, KernelNotFound) as exc:
+            console.print(f"[red]error:[/] {escape(str(exc))}")
+            return USAGE_ERROR
+        Console(soft_wrap=True).print(validation_table(validation))
+        for problem in validation.problems:
+            Console(soft_wrap=True).print(Text(f"violation: {problem}"))
+        verdict = "valid" if validation.ok else f"INVALID ({len(validation.problems)} violation(s))"
+        console.print(f"{escape(validation.assignment.id)}: {verdict} in {validation.seconds:.1f} s")
+        failed += not validation.ok
+    return 1 if failed else 0
+
+
+def validation_table(validation: Validation) -> Table:
+    table = Table(title=f"grade validate {validation.assignment.id}")
+    for column in ("run", "seed", "expected", "score", "checks", "public", "time", "verdict"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("run", "score", "time", "verdict"))
+    for run in validation.runs:
+        outcomes = ", ".join(f"{count} {outcome}" for outcome, count in sorted(run.outcomes().items()))
+        public = run.public_passed()
+        cells = (
+            run.label,
+            str(run.seed),
+            run.expected,
+            f"{run.result.score:g} / {run.result.max_score:g}",
+            outcomes or "—",
+            f"{public[0]} of {public[1]}" if public else "—",
+            f"{run.result.seconds:.1f} s",
+            "ok" if not run.problems else "VIOLATION",
+        )
+        table.add_row(*(Text(cell) for cell in cells))
+    return table
+
+
+def check_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="grade check",
+        description=(
+            "Run your notebook the way the grader does and check it with the assignment's public checks. "
+            "These are not your grade: hidden checks on hidden data decide it. Exits 1 when a public check does not pass."
+        ),
+    )
+    parser.add_argument("notebook", type=Path, help="your notebook (.ipynb)")
+    parser.add_argument("--public", type=Path, default=None, help="the released assignment folder holding public_specs/ (default: beside the notebook, else ./assignments)")
+    add_kernel_options(parser)
+    args = parser.parse_args(argv)
+    console = Console(stderr=True, soft_wrap=True)
+    try:
+        settings = execute_settings(args)
+        result = check_notebook(args.notebook, args.public, settings)
+    except (ValueError, FileNotFoundError, KernelNotFound) as exc:  # AssignmentError is a ValueError
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        return USAGE_ERROR
+    out = Console(soft_wrap=True)
+    if result.status not in ("graded", "kernel-died"):
+        out.print(Text(f"{args.notebook}: {result.status}: {result.message}"))
+        return 1
+    out.print(self_check_table(result))
+    checks = [c for e in result.exercises for c in e.checks]
+    for check in checks:
+        if check.outcome != "passed":
+            out.print(Text(f"✗ {check.description} ({check.id}): {check.outcome}: {check.message}"))
+    if result.message:
+        out.print(Text(f"note: {result.message}"))
+    passed = sum(c.outcome == "passed" for c in checks)
+    out.print(Text(f"{passed} of {len(checks)} public checks passed. Public checks are not your grade: hidden checks on hidden data decide it."))
+    return 0 if passed == len(checks) else 1
+
+
+def self_check_table(result: SubmissionResult) -> Table:
+    table = Table(title=f"public checks of {result.assignment}: {result.path}")
+    for column in ("exercise", "passed", "status"):
+        table.add_column(column, overflow="fold")
+    for exercise in result.exercises:
+        passed = sum(c.outcome == "passed" for c in exercise.checks)
+        status = "ok" if passed == len(exercise.checks) else "to do"
+        table.add_row(Text(exercise.title), Text(f"{passed} of {len(exercise.checks)}"), Text(status))
+    return table
+
+
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "report": report_command,
+    "release": release_command,
+    "validate": validate_command,
+    "check": check_command,
 }
 COMMAND_HELP = {  # usage -> what it does, for `grade --help`
     "report OUT": "re-render grades.csv and the HTML reports from the gradebook",
+    "release SOLUTION": "write the student notebook and public checks of an assignment into assignments/",
+    "validate ASSIGNMENT": "reference gets full marks, blank gets zero, other seeds the same score",
+    "check NOTEBOOK": "students: run the public checks of your assignment on your notebook",
 }
 
 

@@ -44,10 +44,11 @@ def discover(folder: Path) -> list[Submission]:
         for p in folder.rglob("*.ipynb")
         if ".ipynb_checkpoints" not in p.parts and p.is_file()
     )
-    return [_submission(folder, path) for path in paths]
+    return [submission_at(folder, path) for path in paths]
 
 
-def _submission(root: Path, path: Path) -> Submission:
+def submission_at(root: Path, path: Path) -> Submission:
+    """The submission at `path` inside the submissions folder `root`."""
     relative = path.relative_to(root)
     student = relative.parts[0] if len(relative.parts) > 1 else path.stem
     return Submission(
@@ -122,7 +123,8 @@ def _words(notebook: dict[str, Any]) -> set[str]:
 
 
 def _reference_words(assignment: Assignment) -> set[str]:
-    return _notebook_words(assignment.student_notebook or assignment.notebook)
+    path = assignment.student_notebook or assignment.notebook
+    return _notebook_words(path) if path.is_file() else set()  # a public definition may come without it
 
 
 @functools.lru_cache(maxsize=32)

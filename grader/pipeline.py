@@ -106,9 +106,16 @@ def rerender(out: Path) -> int:
 
 
 def grade_submission(
-    submission: Submission, assignments: list[Assignment], settings: ExecuteSettings
+    submission: Submission,
+    assignments: list[Assignment],
+    settings: ExecuteSettings,
+    with_probe: Callable[[Probe], None] | None = None,
 ) -> SubmissionResult:
-    """Execute, probe and check one notebook; never raises."""
+    """Execute, probe and check one notebook; never raises.
+
+    `with_probe`, when given, is called with the live probe after the hidden checks, before
+    the kernel shuts down (`grade validate` runs the public checks there too).
+    """
     started = time.perf_counter()
     result = SubmissionResult(
         submission=submission.id,
@@ -126,7 +133,7 @@ def grade_submission(
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
     try:
-        _grade_into(result, submission, assignments, settings)
+        _grade_into(result, submission, assignments, settings, with_probe)
     except Exception as exc:  # a grader bug must not stop the batch
         result.status = "grader-error"
         result.message = f"the grader failed: {type(exc).__name__}: {exc}"
@@ -137,7 +144,11 @@ def grade_submission(
 
 
 def _grade_into(
-    result: SubmissionResult, submission: Submission, assignments: list[Assignment], settings: ExecuteSettings
+    result: SubmissionResult,
+    submission: Submission,
+    assignments: list[Assignment],
+    settings: ExecuteSettings,
+    with_probe: Callable[[Probe], None] | None,
 ) -> None:
     problem = notebook_problem(submission.path)
     if problem:
@@ -158,6 +169,8 @@ def _grade_into(
         result.exercises = run_checks(assignment, probe)
         result.resolutions = list(probe.resolutions.values())
         result.execution = live.result
+        if with_probe:
+            with_probe(probe)
     result.score = sum(e.points for e in result.exercises)
     result.max_score = sum(e.max_points for e in result.exercises)
     result.status = "kernel-died" if live.result.kernel_died else "graded"

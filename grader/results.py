@@ -84,6 +84,7 @@ class CheckResult:
     outcome: CheckOutcome
     message: str = ""  # what was expected and what was found
     duration: float = 0.0
+    grader_fault: bool = False  # the check itself raised (a bug in the spec or the grader, not the student's)
 
 
 @dataclass
