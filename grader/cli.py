@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -21,6 +22,8 @@ from rich.text import Text
 from grader.assignment import AssignmentError
 from grader.discover import Submission
 from grader.execute import ExecuteSettings, KernelNotFound
+from grader.intake import IntakeError, require_source
+from grader.lateness import LatePolicy, parse_penalty, parse_percent, parse_time, read_submission_times
 from grader.pipeline import BatchSummary, default_solutions_dir, grade_folder, rerender
 from grader.release import ReleaseError, release_assignment
 from grader.results import SubmissionResult
@@ -41,7 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="Other commands: " + "; ".join(f"grade {usage} ({doc})" for usage, doc in COMMAND_HELP.items()),
     )
-    parser.add_argument("folder", type=Path, help="folder of submissions, searched recursively for .ipynb files")
+    parser.add_argument(
+        "folder",
+        type=Path,
+        help="folder of submissions (searched recursively for .ipynb files) or an LMS bulk download (.zip)",
+    )
     parser.add_argument("--out", type=Path, default=Path("reports"), help="where results go (default: reports/)")
     parser.add_argument(
         "--solutions",
@@ -52,7 +59,34 @@ def build_parser() -> argparse.ArgumentParser:
     add_kernel_options(parser)
     parser.add_argument("--force", action="store_true", help="re-grade submissions even when notebook, specs and grader are unchanged")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    late = parser.add_argument_group("deadline and late penalty")
+    late.add_argument("--deadline", help="ISO 8601 time, e.g. 2025-03-01T23:59+01:00 (no offset: this computer's time zone)")
+    late.add_argument("--late-penalty", help="percentage of the maximum score per started hour, day or week late, e.g. 10%%/day")
+    late.add_argument("--max-late-penalty", default="100%", help="cap on the late penalty (default: %(default)s)")
+    late.add_argument(
+        "--submitted-at",
+        type=Path,
+        help="CSV with the columns student,submitted_at (student id or LMS name; ISO 8601 times)",
+    )
     return parser
+
+
+def late_options(args: argparse.Namespace) -> tuple[LatePolicy | None, dict[str, datetime]]:
+    """The late policy and the submission times the options ask for; ValueError naming the option."""
+    if args.deadline is None:
+        if args.late_penalty is not None:
+            raise ValueError("--late-penalty needs --deadline")
+        policy = None
+    else:
+        rate, unit = parse_penalty(args.late_penalty, "--late-penalty") if args.late_penalty else (0.0, "day")
+        policy = LatePolicy(
+            deadline=parse_time(args.deadline, "--deadline"),
+            percent_per_unit=rate,
+            unit=unit,
+            max_percent=parse_percent(args.max_late_penalty, "--max-late-penalty"),
+        )
+    times = read_submission_times(args.submitted_at) if args.submitted_at is not None else {}
+    return policy, times
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,22 +100,22 @@ def main(argv: list[str] | None = None) -> int:
 def grade_command(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     console = Console(stderr=True, soft_wrap=True)
-    if not args.folder.is_dir():
-        console.print(f"[red]error:[/] submissions folder {escape(str(args.folder))} not found")
-        return USAGE_ERROR
     try:
+        require_source(args.folder)
         settings = execute_settings(args)
-    except ValueError as exc:
+        late, times = late_options(args)
+    except ValueError as exc:  # IntakeError is a ValueError
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
     try:
-        summary = _grade_with_progress(args, settings, console)
-    except (AssignmentError, KernelNotFound) as exc:
+        summary = _grade_with_progress(args, settings, console, late, times)
+    except (AssignmentError, KernelNotFound, IntakeError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
     Console().print(summary_table(summary))
+    older = f", {summary.superseded} older notebook(s) not graded" if summary.superseded else ""
     console.print(
-        f"{len(summary.results)} submission(s): {summary.regraded} graded, {summary.reused} unchanged "
+        f"{len(summary.results)} submission(s): {summary.regraded} graded, {summary.reused} unchanged{older} "
         f"in {summary.seconds:.1f} s. Reports: {escape(str(args.out / 'index.html'))}"
     )
     return 0
@@ -105,14 +139,19 @@ def execute_settings(args: argparse.Namespace) -> ExecuteSettings:
         raise ValueError(f"{exc} (from the command line)") from None
 
 
-def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, console: Console) -> BatchSummary:
+def _grade_with_progress(
+    args: argparse.Namespace,
+    settings: ExecuteSettings,
+    console: Console,
+    late: LatePolicy | None,
+    times: dict[str, datetime],
+) -> BatchSummary:
     solutions = args.solutions or default_solutions_dir()
     if args.quiet:
-        return grade_folder(args.folder, args.out, solutions, settings, args.force)
+        return grade_folder(args.folder, args.out, solutions, settings, args.force, late=late, submission_times=times)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    total = len(list(args.folder.rglob("*.ipynb")))
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("grading", total=total)
+        task = bar.add_task("grading", total=None)
 
         def advance(submission: Submission, result: SubmissionResult | None) -> None:
             if result is None:
@@ -120,7 +159,10 @@ def _grade_with_progress(args: argparse.Namespace, settings: ExecuteSettings, co
             else:
                 bar.advance(task)
 
-        return grade_folder(args.folder, args.out, solutions, settings, args.force, progress=advance)
+        return grade_folder(
+            args.folder, args.out, solutions, settings, args.force, progress=advance,
+            late=late, submission_times=times, on_plan=lambda total: bar.update(task, total=total),
+        )
 
 
 def summary_table(summary: BatchSummary) -> Table:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -20,10 +20,12 @@ import nbformat
 
 from grader.assignment import Assignment, load_assignments
 from grader.check import run_checks
-from grader.discover import Submission, discover, identify
+from grader.discover import Submission, assignment_of, discover, identify
 from grader.execute import ExecuteSettings, require_kernel, run_notebook
+from grader.intake import latest_per_student, opened
+from grader.lateness import LatePolicy, assess
 from grader.probe import Probe
-from grader.record import Fingerprint, Gradebook, write_grades_csv, write_result_json
+from grader.record import Fingerprint, Gradebook, remove_result_files, write_grades_csv, write_result_json
 from grader.report import write_reports
 from grader.results import SubmissionResult
 
@@ -36,6 +38,7 @@ class BatchSummary:
     regraded: int  # executed in this run
     reused: int  # unchanged since the stored result: not executed again
     seconds: float
+    superseded: int = 0  # older notebooks of a student for the same assignment, not graded
 
 
 def grader_version() -> str:
@@ -58,8 +61,17 @@ def grade_folder(
     settings: ExecuteSettings = ExecuteSettings(),
     force: bool = False,
     progress: Progress | None = None,
+    late: LatePolicy | None = None,
+    submission_times: Mapping[str, datetime] | None = None,
+    on_plan: Callable[[int], None] | None = None,
 ) -> BatchSummary:
-    """Grade every notebook under `folder` into `out`; return this batch's results."""
+    """Grade every notebook under `folder` (a folder or an LMS .zip) into `out`; return this batch's results.
+
+    Of several notebooks one student handed in for the same assignment, only the latest is
+    graded (grader/intake.py); the others are listed in its result and dropped from the
+    gradebook. `late` and `submission_times` apply the late policy (grader/lateness.py).
+    `on_plan` is told how many notebooks will be graded, before the first one is.
+    """
     started = time.perf_counter()
     assignments = load_assignments(solutions or default_solutions_dir())
     require_kernel(settings.kernel_name)
@@ -69,24 +81,69 @@ def grade_folder(
     # Unreadable and unknown notebooks have no spec hash: they are cheap to look at again.
     spec_hashes: dict[str, str | None] = {a.id: a.spec_hash() for a in assignments}
     results, regraded = [], 0
-    for submission in discover(folder):
-        if progress:
-            progress(submission, None)
-        previous = None if force else stored.get(submission.id)
-        unchanged = previous is not None and previous == Fingerprint(
-            submission.notebook_hash, previous.assignment, spec_hashes.get(previous.assignment), version
-        )
-        result = gradebook.result(submission.id) if unchanged else None
-        if result is None:
-            result = grade_submission(submission, assignments, settings)
+    with opened(folder) as root:
+        chosen, older = latest_per_student(discover(root), lambda s: assignment_of(s.path, assignments))
+        if on_plan:
+            on_plan(len(chosen))
+        for submission in chosen:
+            if progress:
+                progress(submission, None)
+            previous = None if force else stored.get(submission.id)
+            unchanged = previous is not None and previous == Fingerprint(
+                submission.notebook_hash, previous.assignment, spec_hashes.get(previous.assignment), version
+            )
+            result = gradebook.result(submission.id) if unchanged else None
+            if result is None:
+                result = grade_submission(submission, assignments, settings)
+                regraded += 1
+            settle(result, submission, older[submission.id], late, submission_times or {})
             gradebook.save(result)
             write_result_json(result, out)
-            regraded += 1
-        results.append(result)
-        if progress:
-            progress(submission, result)
+            results.append(result)
+            if progress:
+                progress(submission, result)
+    replaced = [s.id for group in older.values() for s in group]
+    gradebook.forget(replaced)
+    remove_result_files(replaced, out)
     publish(gradebook, out)
-    return BatchSummary(results, regraded, len(results) - regraded, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return BatchSummary(results, regraded, len(results) - regraded, seconds, superseded=len(replaced))
+
+
+def settle(
+    result: SubmissionResult,
+    submission: Submission,
+    older: list[Submission],
+    late: LatePolicy | None,
+    submission_times: Mapping[str, datetime],
+) -> None:
+    """Record what the intake knows (name, older notebooks, lateness) and apply the late penalty.
+
+    Runs on fresh and on stored results alike, so a changed deadline or policy never needs
+    a re-grade: the penalty is recomputed from the checks' points every time.
+    """
+    result.student_name = submission.student_name
+    result.superseded = [s.relative_path for s in older]
+    submitted, source = submission_time(submission, submission_times)
+    lateness = assess(late, submitted, source, submission.lms_late)
+    result.submitted_at, result.late_note = lateness.submitted_at, lateness.note
+    if result.status not in ("graded", "kernel-died"):
+        return  # nothing was scored; the message says why
+    earned = sum(e.points for e in result.exercises)
+    result.late_penalty = round(result.max_score * lateness.percent / 100, 2)
+    result.score = round(max(0.0, earned - result.late_penalty), 2) if result.late_penalty else earned
+    older_note = f"{len(older)} older notebook{'s' if len(older) > 1 else ''} not graded" if older else ""
+    result.message = "; ".join(part for part in (_summary_message(result), lateness.summary, older_note) if part)
+
+
+def submission_time(submission: Submission, times: Mapping[str, datetime]) -> tuple[datetime | None, str]:
+    """When the submission was handed in, and where that comes from; (None, "") when unknown."""
+    for key in (submission.student, submission.student_name):
+        if key and key in times:
+            return times[key], "from the list of submission times"
+    if submission.submitted_at is not None:
+        return submission.submitted_at, f"from the {submission.lms.capitalize()} file name"
+    return None, ""
 
 
 def publish(gradebook: Gradebook, out: Path) -> int:
@@ -120,6 +177,7 @@ def grade_submission(
     result = SubmissionResult(
         submission=submission.id,
         student=submission.student,
+        student_name=submission.student_name,
         path=submission.relative_path,
         assignment="",
         assignment_title="",

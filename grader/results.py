@@ -118,6 +118,11 @@ class SubmissionResult:
     grader_version: str = ""
     graded_at: str = ""  # ISO 8601, UTC
     seconds: float = 0.0  # wall time of the whole submission
+    student_name: str = ""  # the name an LMS download gave the file, "" otherwise
+    superseded: list[str] = field(default_factory=list)  # this student's older notebooks for the assignment, not graded
+    submitted_at: str = ""  # ISO 8601, when known (see grader/lateness.py)
+    late_penalty: float = 0.0  # points taken off `score` for lateness
+    late_note: str = ""  # how the deadline applied, for the report
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
