@@ -223,31 +223,51 @@ def validate_command(argv: list[str]) -> int:
             "Exits 1 on any violation."
         ),
     )
-    parser.add_argument("assignments", type=Path, nargs="+", metavar="ASSIGNMENT", help="assignment folder(s), e.g. solutions/<id>")
+    parser.add_argument(
+        "assignments", type=Path, nargs="+", metavar="ASSIGNMENT", help="assignment folder(s), e.g. solutions/<id>"
+    )
     add_kernel_options(parser)
-    parser.add_argument("--seeds", default=",".join(map(str, OTHER_SEEDS)), help="the other seeds, comma-separated (default: %(default)s)")
+    parser.add_argument(
+        "--seeds", default=",".join(map(str, OTHER_SEEDS)), help="the other seeds, comma-separated (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     console = Console(stderr=True, soft_wrap=True)
     try:
         settings = execute_settings(args)
-        seeds = [int(seed) for seed in args.seeds.split(",") if seed.strip()]
+        seeds = parse_seeds(args.seeds)
     except ValueError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
-    failed = 0
+    valid = True
     for folder in args.assignments:
         try:
-            validation = validate_assignment(folder, settings, seeds, progress=lambda label: console.print(f"{escape(str(folder))}: {label} …"))
+            validation = validate_assignment(
+                folder, settings, seeds, progress=lambda run: console.print(f"{escape(str(folder))}: {run} …")
+            )
         except (AssignmentError, KernelNotFound) as exc:
             console.print(f"[red]error:[/] {escape(str(exc))}")
             return USAGE_ERROR
-        Console(soft_wrap=True).print(validation_table(validation))
-        for problem in validation.problems:
-            Console(soft_wrap=True).print(Text(f"violation: {problem}"))
-        verdict = "valid" if validation.ok else f"INVALID ({len(validation.problems)} violation(s))"
-        console.print(f"{escape(validation.assignment.id)}: {verdict} in {validation.seconds:.1f} s")
-        failed += not validation.ok
-    return 1 if failed else 0
+        print_validation(validation, console)
+        valid = valid and validation.ok
+    return 0 if valid else 1
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'1,2' -> [1, 2]; ValueError naming --seeds."""
+    try:
+        return [int(seed) for seed in text.split(",") if seed.strip()]
+    except ValueError:
+        raise ValueError(f"Invalid --seeds {text!r}: give whole numbers separated by commas, e.g. 1,2") from None
+
+
+def print_validation(validation: Validation, console: Console) -> None:
+    """The table and the violations on stdout, the verdict on `console`."""
+    out = Console(soft_wrap=True)
+    out.print(validation_table(validation))
+    for problem in validation.problems:
+        out.print(Text(f"violation: {problem}"))
+    verdict = "valid" if validation.ok else f"INVALID ({len(validation.problems)} violation(s))"
+    console.print(f"{escape(validation.assignment.id)}: {verdict} in {validation.seconds:.1f} s")
 
 
 def validation_table(validation: Validation) -> Table:
@@ -280,7 +300,12 @@ def check_command(argv: list[str]) -> int:
         ),
     )
     parser.add_argument("notebook", type=Path, help="your notebook (.ipynb)")
-    parser.add_argument("--public", type=Path, default=None, help="the released assignment folder holding public_specs/ (default: beside the notebook, else ./assignments)")
+    parser.add_argument(
+        "--public",
+        type=Path,
+        default=None,
+        help="the released assignment folder holding public_specs/ (default: beside the notebook, else ./assignments)",
+    )
     add_kernel_options(parser)
     args = parser.parse_args(argv)
     console = Console(stderr=True, soft_wrap=True)
@@ -290,10 +315,15 @@ def check_command(argv: list[str]) -> int:
     except (ValueError, FileNotFoundError, KernelNotFound) as exc:  # AssignmentError is a ValueError
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
-    out = Console(soft_wrap=True)
     if result.status not in ("graded", "kernel-died"):
-        out.print(Text(f"{args.notebook}: {result.status}: {result.message}"))
+        Console(soft_wrap=True).print(Text(f"{args.notebook}: {result.status}: {result.message}"))
         return 1
+    return 0 if print_self_check(result) else 1
+
+
+def print_self_check(result: SubmissionResult) -> bool:
+    """The per-exercise table, each public check that did not pass, and a summary; True when all passed."""
+    out = Console(soft_wrap=True)
     out.print(self_check_table(result))
     checks = [c for e in result.exercises for c in e.checks]
     for check in checks:
@@ -302,8 +332,11 @@ def check_command(argv: list[str]) -> int:
     if result.message:
         out.print(Text(f"note: {result.message}"))
     passed = sum(c.outcome == "passed" for c in checks)
-    out.print(Text(f"{passed} of {len(checks)} public checks passed. Public checks are not your grade: hidden checks on hidden data decide it."))
-    return 0 if passed == len(checks) else 1
+    out.print(Text(
+        f"{passed} of {len(checks)} public checks passed. "
+        "Public checks are not your grade: hidden checks on hidden data decide it."
+    ))
+    return passed == len(checks)
 
 
 def self_check_table(result: SubmissionResult) -> Table:

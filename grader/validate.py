@@ -31,7 +31,7 @@ from grader.execute import ExecuteSettings, require_kernel
 from grader.pipeline import grade_submission
 from grader.probe import Probe
 from grader.release import clean_solution, out_of_date, release_notebook, write_notebook
-from grader.results import ExerciseResult, SubmissionResult
+from grader.results import CheckResult, ExerciseResult, SubmissionResult
 
 OTHER_SEEDS = (1, 2)
 
@@ -46,12 +46,14 @@ class ValidationRun:
     problems: list[str] = field(default_factory=list)
 
     def outcomes(self) -> Counter[str]:
-        return Counter(c.outcome for e in self.result.exercises for c in e.checks)
+        """How the hidden checks ended: outcome -> count."""
+        return Counter(c.outcome for c in _checks(self.result.exercises))
 
     def public_passed(self) -> tuple[int, int] | None:
+        """(passed, total) public checks, None when they did not run."""
         if self.public is None:
             return None
-        checks = [c for e in self.public for c in e.checks]
+        checks = _checks(self.public)
         return sum(c.outcome == "passed" for c in checks), len(checks)
 
 
@@ -83,22 +85,22 @@ def validate_assignment(
     require_kernel(settings.kernel_name)
     public = dataclasses.replace(assignment, specs=PUBLIC_SPECS) if (folder / PUBLIC_SPECS).is_dir() else None
     reference = nbformat.read(assignment.notebook, as_version=4)
+    plan = [
+        ("reference", settings.seed, "full marks", public),
+        ("blank", settings.seed, "zero", public),
+        *(("reference", seed, f"= seed {settings.seed}", None) for seed in seeds),
+    ]
     scratch = Path(tempfile.mkdtemp(prefix="grade-validate-"))
     try:
-        notebooks = {"reference": clean_solution(reference), "blank": release_notebook(reference)}
-        for name, nb in notebooks.items():
-            write_notebook(nb, scratch / name / f"{assignment.id}.ipynb")
-        plan = [
-            ("reference", "reference", settings.seed, "full marks", public),
-            ("blank", "blank", settings.seed, "zero", public),
-            *(("reference", "reference", s, f"= seed {settings.seed}", None) for s in seeds),
-        ]
+        write_notebook(clean_solution(reference), scratch / "reference" / f"{assignment.id}.ipynb")
+        write_notebook(release_notebook(reference), scratch / "blank" / f"{assignment.id}.ipynb")
         runs = []
-        for label, name, seed, expected, public_checks in plan:
+        for label, seed, expected, public_checks in plan:
             if progress:
                 progress(f"{label}, seed {seed}")
-            path = scratch / name / f"{assignment.id}.ipynb"
-            runs.append(_run(label, expected, path, assignment, dataclasses.replace(settings, seed=seed), public_checks))
+            path = scratch / label / f"{assignment.id}.ipynb"
+            run_settings = dataclasses.replace(settings, seed=seed)
+            runs.append(_run(label, expected, path, assignment, run_settings, public_checks))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     _judge(runs)
@@ -127,55 +129,71 @@ def _judge(runs: list[ValidationRun]) -> None:
     """Fill in each run's problems: what it should have scored and how its checks may end."""
     first = runs[0]
     for run in runs:
-        result = run.result
-        if result.status != "graded":
-            run.problems.append(f"status {result.status}: {result.message}")
-        faults = [
-            f"{c.id} ended in {'a grader fault' if c.grader_fault else c.outcome}: {c.message.splitlines()[0] if c.message else ''}"
-            for e in result.exercises
-            for c in e.checks
-            if c.grader_fault or c.outcome in ("crash", "timeout")
-        ]
-        run.problems.extend(faults)
+        if run.result.status != "graded":
+            run.problems.append(f"status {run.result.status}: {run.result.message}")
+        run.problems.extend(
+            f"{c.id} ended in {'a grader fault' if c.grader_fault else c.outcome}: {_first_line(c.message)}"
+            for c in _checks(run.result.exercises)
+            if _is_fault(c)
+        )
         if run.label == "blank":
             _judge_blank(run)
+        elif run is first:
+            _judge_reference(run)
         else:
-            _judge_reference(run, first)
+            _judge_other_seed(run, first)
 
 
 def _judge_blank(run: ValidationRun) -> None:
-    passed = [c.id for e in run.result.exercises for c in e.checks if c.outcome == "passed"]
+    passed = [c.id for c in _checks(run.result.exercises) if c.outcome == "passed"]
     if run.result.score != 0:
         run.problems.append(f"scored {run.result.score:g}, not 0; checks that pass on a blank notebook: {', '.join(passed)}")
-    public_passed = [c.id for e in run.public or [] for c in e.checks if c.outcome == "passed"]
-    if public_passed:
-        run.problems.append(f"public checks pass on a blank notebook: {', '.join(public_passed)}")
-    public_faults = [c.id for e in run.public or [] for c in e.checks if c.grader_fault or c.outcome in ("crash", "timeout")]
-    if public_faults:
-        run.problems.append(f"public checks end in a grader fault, timeout or crash: {', '.join(public_faults)}")
+    public = _checks(run.public or [])
+    if any(c.outcome == "passed" for c in public):
+        names = ", ".join(c.id for c in public if c.outcome == "passed")
+        run.problems.append(f"public checks pass on a blank notebook: {names}")
+    if any(_is_fault(c) for c in public):
+        names = ", ".join(c.id for c in public if _is_fault(c))
+        run.problems.append(f"public checks end in a grader fault, timeout or crash: {names}")
 
 
-def _judge_reference(run: ValidationRun, first: ValidationRun) -> None:
+def _judge_reference(run: ValidationRun) -> None:
     result = run.result
-    if run is first:
-        lost = [f"{c.id} ({c.outcome}: {c.message.splitlines()[0] if c.message else ''})"
-                for e in result.exercises for c in e.checks if c.outcome != "passed"]
-        if result.score != result.max_score:
-            run.problems.append(f"scored {result.score:g} of {result.max_score:g}; lost: {'; '.join(lost)}")
-        cells = result.execution.cells if result.execution else []
-        failing = [c for c in cells if c.status in ("error", "timeout", "crash", "not-run")]
-        if failing:
-            named = ", ".join(f"cell {c.index} ({c.status}{': ' + c.ename if c.ename else ''})" for c in failing)
-            run.problems.append(f"cells that did not run cleanly: {named}")
-        public_lost = [c.id for e in run.public or [] for c in e.checks if c.outcome != "passed"]
-        if public_lost:
-            run.problems.append(f"public checks that fail on the reference: {', '.join(public_lost)}")
-    elif result.score != first.result.score:
-        changed = sorted(
-            {c.id for e in result.exercises for c in e.checks if c.outcome != "passed"}
-            ^ {c.id for e in first.result.exercises for c in e.checks if c.outcome != "passed"}
-        )
-        run.problems.append(
-            f"scored {result.score:g}, but {first.result.score:g} with seed {first.seed}; checks that differ: "
-            + ", ".join(changed)
-        )
+    if result.score != result.max_score:
+        lost = [f"{c.id} ({c.outcome}: {_first_line(c.message)})" for c in _checks(result.exercises) if c.outcome != "passed"]
+        run.problems.append(f"scored {result.score:g} of {result.max_score:g}; lost: {'; '.join(lost)}")
+    cells = result.execution.cells if result.execution else []
+    failing = [c for c in cells if c.status in ("error", "timeout", "crash", "not-run")]
+    if failing:
+        named = ", ".join(f"cell {c.index} ({c.status}{': ' + c.ename if c.ename else ''})" for c in failing)
+        run.problems.append(f"cells that did not run cleanly: {named}")
+    public_lost = [c.id for c in _checks(run.public or []) if c.outcome != "passed"]
+    if public_lost:
+        run.problems.append(f"public checks that fail on the reference: {', '.join(public_lost)}")
+
+
+def _judge_other_seed(run: ValidationRun, first: ValidationRun) -> None:
+    if run.result.score == first.result.score:
+        return
+    changed = sorted(_not_passed(run) ^ _not_passed(first))
+    run.problems.append(
+        f"scored {run.result.score:g}, but {first.result.score:g} with seed {first.seed}; checks that differ: "
+        + ", ".join(changed)
+    )
+
+
+def _checks(exercises: list[ExerciseResult]) -> list[CheckResult]:
+    return [check for exercise in exercises for check in exercise.checks]
+
+
+def _not_passed(run: ValidationRun) -> set[str]:
+    return {c.id for c in _checks(run.result.exercises) if c.outcome != "passed"}
+
+
+def _is_fault(check: CheckResult) -> bool:
+    """A check no notebook should be able to end this way: the check or the grader is at fault."""
+    return check.grader_fault or check.outcome in ("crash", "timeout")
+
+
+def _first_line(message: str) -> str:
+    return message.splitlines()[0] if message else ""

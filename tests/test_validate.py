@@ -136,3 +136,8 @@ def test_check_of_a_missing_notebook(capsys):
 def test_bad_kernel_options_are_usage_errors(argv, capsys):
     assert main(argv) == 2
     assert capsys.readouterr().err == "error: Invalid cell_timeout 0: must be at least 1 (from the command line)\n"
+
+
+def test_bad_seeds_are_a_usage_error(capsys):
+    assert main(["validate", str(MINI), "--seeds", "1,two"]) == 2
+    assert capsys.readouterr().err == "error: Invalid --seeds '1,two': give whole numbers separated by commas, e.g. 1,2\n"
