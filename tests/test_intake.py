@@ -11,6 +11,7 @@ from grader.cli import main
 from grader.discover import discover
 from grader.intake import IntakeError, LmsName, extract_notebooks, latest_per_student, parse_lms_name
 from grader.lateness import LatePolicy, assess, parse_penalty, parse_time, read_submission_times
+from grader.pipeline import submission_time
 from grader.record import Gradebook
 from tests.conftest import FIXTURE_SOLUTIONS, code, notebook, write
 
@@ -143,6 +144,17 @@ def test_a_file_that_is_not_a_zip_is_a_usage_error(tmp_path, capsys):
     assert capsys.readouterr().err == (
         f"error: {tmp_path / 'grades.xlsx'} is neither a folder nor a .zip file; pass the folder or the LMS download\n"
     )
+
+
+def test_submission_time_from_the_csv_else_the_blackboard_name(tmp_path):
+    write(notebook(code("1")), tmp_path / "Homework 6_jsmith_attempt_2025-03-02-10-30-00_nb.ipynb")
+    write(notebook(code("1")), tmp_path / "smithjane_101_5001_nb.ipynb")
+    blackboard, canvas = sorted(discover(tmp_path), key=lambda s: s.lms)
+    assert submission_time(blackboard, {}) == (datetime(2025, 3, 2, 10, 30).astimezone(), "from the Blackboard file name")
+    listed = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    assert submission_time(blackboard, {"jsmith": listed}) == (listed, "from the list of submission times")
+    assert submission_time(canvas, {"smithjane": listed}) == (listed, "from the list of submission times")
+    assert submission_time(canvas, {}) == (None, "")
 
 
 def test_late_penalty_without_a_deadline_is_a_usage_error(tmp_path, capsys):
