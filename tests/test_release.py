@@ -53,9 +53,9 @@ def _reference():
     given = code("import torch", "locked")
     given.outputs = [new_output("stream", name="stdout", text="secret output\n")]
     given.execution_count = 3
-    answer = code("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION", "ex1")
+    answer = code("### BEGIN SOLUTION\nanswer = 'the-solution'\n### END SOLUTION", "ex1")
     answer.metadata["collapsed"] = True
-    written = new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause 42.\n### END SOLUTION")
+    written = new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause of the-solution.\n### END SOLUTION")
     note = code("print('instructor only: timing the reference')", "hidden")
     nb = notebook(given, answer, written, note, assignment="demo")
     nb.metadata["widgets"] = {"state": "instructor"}
@@ -65,7 +65,8 @@ def _reference():
 def test_release_strips_solutions_outputs_and_hidden_cells_and_checksums_locked_cells():
     released = release_notebook(_reference())
     text = nbformat.writes(released)
-    assert "42" not in text and "secret output" not in text and "instructor" not in text
+    # a word, not a number: cell ids and checksums are hexadecimal and may hold any digits
+    assert "the-solution" not in text and "secret output" not in text and "instructor" not in text
     assert [cell.source for cell in released.cells[1:]] == [
         "import torch",
         "# YOUR CODE HERE\nraise NotImplementedError()",
@@ -80,7 +81,7 @@ def test_release_strips_solutions_outputs_and_hidden_cells_and_checksums_locked_
 
 def test_clean_solution_keeps_the_code_without_markers():
     solved = clean_solution(_reference())
-    assert solved.cells[2].source == "answer = 42"
+    assert solved.cells[2].source == "answer = 'the-solution'"
     assert "grader" in solved.cells[1].metadata and len(solved.cells) == 4
 
 
