@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 OBJECT_KINDS = ("module", "function", "tensor", "loss", "optimizer", "value")
+HIDDEN_SPECS = "specs"  # solutions/<id>/specs: the hidden checks that grade
+PUBLIC_SPECS = "public_specs"  # solutions/<id>/public_specs: checks students run with `grade check`
 
 
 class AssignmentError(ValueError):
@@ -67,10 +69,11 @@ class Assignment:
     student_notebook: Path | None  # assignments/<id>.ipynb when present
     exercises: tuple[Exercise, ...]
     objects: dict[str, ObjectSpec] = field(default_factory=dict)
+    specs: str = HIDDEN_SPECS  # the folder under `folder` whose checks run: HIDDEN_SPECS or PUBLIC_SPECS
 
     @property
     def specs_dir(self) -> Path:
-        return self.folder / "specs"
+        return self.folder / self.specs
 
     def exercise_title(self, exercise_id: str) -> str:
         for exercise in self.exercises:
@@ -91,17 +94,40 @@ class Assignment:
 def load_assignment(folder: Path) -> Assignment:
     """Read `folder/assignment.toml`; raise AssignmentError naming the file and the bad setting."""
     config_path = folder / "assignment.toml"
-    try:
-        config = tomllib.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise AssignmentError(f"cannot read {config_path}: {exc}") from exc
-    assignment_id = _require(config, "id", str, config_path)
+    config = _read_config(config_path)
     notebook = folder / _require(config, "notebook", str, config_path)
     if not notebook.is_file():
         raise AssignmentError(f"{config_path}: notebook {notebook.name!r} not found in {folder}")
-    if not (folder / "specs").is_dir():
-        raise AssignmentError(f"{folder} has no specs/ folder of hidden checks")
-    student_notebook = folder.parent.parent / "assignments" / f"{assignment_id}.ipynb"
+    if not (folder / HIDDEN_SPECS).is_dir():
+        raise AssignmentError(f"{folder} has no {HIDDEN_SPECS}/ folder of hidden checks")
+    assignment = _assignment(config, config_path, folder, notebook)
+    student_notebook = folder.parent.parent / "assignments" / f"{assignment.id}.ipynb"
+    return replace(assignment, student_notebook=student_notebook if student_notebook.is_file() else None)
+
+
+def load_public_assignment(folder: Path) -> Assignment:
+    """Read a released `assignments/<id>/` folder: its assignment.toml and public_specs/, for `grade check`.
+
+    The released student notebook `<id>.ipynb` beside the folder stands in for the reference;
+    it may be missing (a student may keep only their own copy).
+    """
+    config_path = folder / "assignment.toml"
+    config = _read_config(config_path)
+    if not (folder / PUBLIC_SPECS).is_dir():
+        raise AssignmentError(f"{folder} has no {PUBLIC_SPECS}/ folder of public checks")
+    notebook = folder.parent / f"{_require(config, 'id', str, config_path)}.ipynb"
+    assignment = _assignment(config, config_path, folder, notebook)
+    return replace(assignment, student_notebook=notebook if notebook.is_file() else None, specs=PUBLIC_SPECS)
+
+
+def _read_config(config_path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise AssignmentError(f"cannot read {config_path}: {exc}") from exc
+
+
+def _assignment(config: dict[str, Any], config_path: Path, folder: Path, notebook: Path) -> Assignment:
     exercises = tuple(
         Exercise(id=ex_id, title=str(title))
         for ex_id, title in _require(config, "exercises", dict, config_path).items()
@@ -111,11 +137,11 @@ def load_assignment(folder: Path) -> Assignment:
         for key, raw in config.get("objects", {}).items()
     }
     return Assignment(
-        id=assignment_id,
+        id=_require(config, "id", str, config_path),
         title=_require(config, "title", str, config_path),
         folder=folder,
         notebook=notebook,
-        student_notebook=student_notebook if student_notebook.is_file() else None,
+        student_notebook=None,
         exercises=exercises,
         objects=objects,
     )

@@ -37,6 +37,7 @@ class _Item:
     outcome: CheckOutcome = "passed"
     message: str = ""
     duration: float = 0.0
+    grader_fault: bool = False
 
 
 @dataclass(eq=False)  # pluggy keeps plugins in sets: identity hashing
@@ -93,6 +94,7 @@ class SpecCollector:
             record.outcome, record.message = "skipped", _skip_reason(report)
         elif report.failed and record.outcome == "passed":
             record.outcome, record.message = _classify(call.excinfo)
+            record.grader_fault = _is_grader_fault(call.excinfo)
 
 
 def run_checks(assignment: Assignment, probe: Probe) -> list[ExerciseResult]:
@@ -155,6 +157,7 @@ def _check_result(check_id: str, item: _Item) -> CheckResult:
         message=item.message,
         duration=round(item.duration, 3),
         visibility=item.visibility,
+        grader_fault=item.grader_fault,
     )
 
 
@@ -176,6 +179,12 @@ def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[Chec
     if isinstance(exc, KernelDied):
         return "crash", _clip(str(exc))
     return "error", _clip(excinfo.exconly())
+
+
+def _is_grader_fault(excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:
+    """The check ended on an exception that no submission should cause: the spec or the grader is wrong."""
+    expected = (AssertionError, pytest.fail.Exception, ObjectNotFound, ProbeError, ProbeTimeout, KernelDied)
+    return excinfo is None or not isinstance(excinfo.value, expected)
 
 
 def _assertion_message(exc: AssertionError) -> str:

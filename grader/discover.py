@@ -1,5 +1,8 @@
 """Discover stage: find every notebook under a folder, name its student, and tell its assignment.
 
+Students are named by the LMS download's file names when there are any (grader/intake.py),
+else by the first sub-folder or the file name.
+
 Which assignment a notebook belongs to is decided, in order, by the notebook's
 `metadata.grader.assignment`, by its exercise cell tags, and finally by how much
 of each assignment's released notebook text it still contains, so notebooks that
@@ -12,11 +15,13 @@ import functools
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
+from grader.intake import parse_lms_name
 
 # Below this share of an assignment's distinctive words, a notebook is "unknown".
 MIN_TEXT_OVERLAP = 0.35
@@ -25,10 +30,15 @@ MIN_TEXT_OVERLAP = 0.35
 @dataclass(frozen=True)
 class Submission:
     id: str  # unique within the batch: the relative path, slugified
-    student: str
+    student: str  # the LMS's student id for an LMS download, else the sub-folder or file name
     path: Path
     relative_path: str
     notebook_hash: str  # sha256 of the file's bytes (first 16 hex digits)
+    student_name: str = ""  # the name an LMS download gives, "" otherwise
+    lms: str = ""  # "canvas", "moodle", "blackboard", or "" for a plain folder
+    lms_late: bool = False  # the LMS marked the file late (Canvas)
+    submitted_at: datetime | None = None  # when the LMS file name says it was submitted (Blackboard)
+    recency: float = 0.0  # larger is later: Canvas file id, Blackboard attempt time, else file time
 
 
 @dataclass(frozen=True)
@@ -44,18 +54,32 @@ def discover(folder: Path) -> list[Submission]:
         for p in folder.rglob("*.ipynb")
         if ".ipynb_checkpoints" not in p.parts and p.is_file()
     )
-    return [_submission(folder, path) for path in paths]
+    return [submission_at(folder, path) for path in paths]
 
 
-def _submission(root: Path, path: Path) -> Submission:
+def submission_at(root: Path, path: Path) -> Submission:
+    """The submission at `path` inside the submissions folder `root`, its student named (see grader/intake.py)."""
     relative = path.relative_to(root)
-    student = relative.parts[0] if len(relative.parts) > 1 else path.stem
-    return Submission(
+    lms = parse_lms_name(relative.as_posix())
+    plain_student = relative.parts[0] if len(relative.parts) > 1 else path.stem
+    submission = Submission(
         id=slugify(relative.with_suffix("").as_posix()),
-        student=student,
+        student=lms.student if lms else plain_student,
         path=path,
         relative_path=relative.as_posix(),
         notebook_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+        recency=path.stat().st_mtime,
+    )
+    if lms is None:
+        return submission
+    recency = lms.file_id if lms.file_id is not None else lms.attempt_time.timestamp() if lms.attempt_time else None
+    return replace(
+        submission,
+        student_name=lms.name,
+        lms=lms.lms,
+        lms_late=lms.late,
+        submitted_at=lms.attempt_time.astimezone() if lms.attempt_time else None,
+        recency=submission.recency if recency is None else float(recency),
     )
 
 
@@ -76,6 +100,16 @@ def identify(notebook: dict[str, Any], assignments: list[Assignment]) -> Identif
     if len(tag_matches) == 1:
         return Identification(tag_matches[0], "its cell tags match this assignment's exercises")
     return _identify_by_text(notebook, tag_matches or assignments)
+
+
+def assignment_of(path: Path, assignments: list[Assignment]) -> str | None:
+    """The id of the assignment the notebook file at `path` belongs to; None when unreadable or unknown."""
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        found = identify(notebook, assignments).assignment if isinstance(notebook, dict) else None
+    except Exception:  # unreadable or malformed: grading will say what is wrong with it
+        return None
+    return found.id if found else None
 
 
 def _identify_by_text(notebook: dict[str, Any], candidates: list[Assignment]) -> Identification:
@@ -122,7 +156,8 @@ def _words(notebook: dict[str, Any]) -> set[str]:
 
 
 def _reference_words(assignment: Assignment) -> set[str]:
-    return _notebook_words(assignment.student_notebook or assignment.notebook)
+    path = assignment.student_notebook or assignment.notebook
+    return _notebook_words(path) if path.is_file() else set()  # a public definition may come without it
 
 
 @functools.lru_cache(maxsize=32)

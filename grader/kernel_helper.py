@@ -342,6 +342,11 @@ def structure(name):
     ]
 
 
+def parameter_shapes(name):
+    """[qualified name, shape] of every parameter of a model, in registration order."""
+    return [[qualified, list(parameter.shape)] for qualified, parameter in _lookup(name).named_parameters()]
+
+
 def call(name, inputs):
     """Call a function on a float32 tensor with gradients on; report values, ops and gradient."""
     import torch
@@ -434,6 +439,7 @@ _METHODS = {
     "forward": forward,
     "forward_ops": forward_ops,
     "structure": structure,
+    "parameter_shapes": parameter_shapes,
     "call": call,
     "source": source,
     "describe": describe,

@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,12 +24,21 @@ import nbformat
 
 from grader.assignment import Assignment, load_assignments
 from grader.check import run_checks
-from grader.discover import Submission, discover, identify
+from grader.discover import Submission, assignment_of, discover, identify
 from grader.execute import ExecuteSettings, KernelSupply, require_kernel, run_notebook
 from grader.feedback import Audience
+from grader.intake import latest_per_student, opened
+from grader.lateness import LatePolicy, assess
 from grader.plots import draw_figures
 from grader.probe import Probe
-from grader.record import Fingerprint, Gradebook, write_gradescope_json, write_grades_csv, write_result_json
+from grader.record import (
+    Fingerprint,
+    Gradebook,
+    remove_result_files,
+    write_gradescope_json,
+    write_grades_csv,
+    write_result_json,
+)
 from grader.report import write_reports
 from grader.results import SubmissionResult
 from grader.tamper import locked_cell_changes
@@ -43,6 +52,7 @@ class BatchSummary:
     regraded: int  # executed in this run
     reused: int  # unchanged since the stored result: not executed again
     seconds: float
+    superseded: int = 0  # older notebooks of a student for the same assignment, not graded
 
 
 def grader_version() -> str:
@@ -70,8 +80,16 @@ def grade_folder(
     dask_gpu: bool = False,
     per_gpu: int = 1,
     audience: Audience = "ta",
+    late: LatePolicy | None = None,
+    submission_times: Mapping[str, datetime] | None = None,
+    on_plan: Callable[[int], None] | None = None,
 ) -> BatchSummary:
-    """Grade every notebook under `folder` into `out` (reports for `audience`); return this batch's results.
+    """Grade every notebook under `folder` (a folder or an LMS .zip) into `out`; return this batch's results.
+
+    Of several notebooks one student handed in for the same assignment, only the latest is
+    graded (grader/intake.py); the others are listed in its result and dropped from the
+    gradebook. `late` and `submission_times` apply the late policy (grader/lateness.py).
+    `on_plan` is told how many notebooks will be graded, before the first one is.
 
     `workers` submissions are graded at once, each in its own process and
     kernel (default: one per CPU core); results do not depend on it. With
@@ -79,44 +97,91 @@ def grade_folder(
     instead, one task each (`dask_gpu`: each task needs a worker resource GPU=1).
     When GPUs are present, at most `per_gpu` local workers share each GPU; the
     others run their kernels on the CPU. Each result records its device.
+    Reports are written for `audience`.
     """
     started = time.perf_counter()
     assignments = load_assignments(solutions or default_solutions_dir())
     require_kernel(settings.kernel_name)
     gradebook = Gradebook(out / "gradebook.sqlite")
-    submissions = discover(folder)
     fingerprints = {} if force else gradebook.fingerprints()
     # Unreadable and unknown notebooks have no spec hash: they are cheap to look at again.
     spec_hashes: dict[str, str | None] = {a.id: a.spec_hash() for a in assignments}
     results: dict[str, SubmissionResult] = {}
-    for submission in submissions:
-        previous = fingerprints.get(submission.id)
-        unchanged = previous is not None and previous == Fingerprint(
-            submission.notebook_hash, previous.assignment, spec_hashes.get(previous.assignment), grader_version(), settings.seed
-        )
-        stored = gradebook.result(submission.id) if unchanged else None
-        if stored is not None:
-            results[submission.id] = stored
+    with opened(folder) as root:
+        chosen, older = latest_per_student(discover(root), lambda s: assignment_of(s.path, assignments))
+        if on_plan:
+            on_plan(len(chosen))
+
+        def record(submission: Submission, result: SubmissionResult, stored: bool = False) -> None:
+            before = result.to_json() if stored else ""
+            settle(result, submission, older[submission.id], late, submission_times or {})
+            if not stored or result.to_json() != before:  # a stored result is saved again only if settling changed it
+                gradebook.save(result)  # one transaction per submission: a crash loses nothing recorded
+                write_result_json(result, out)
+            results[submission.id] = result
             if progress:
-                progress(submission, stored)
-    pending = [s for s in submissions if s.id not in results]
+                progress(submission, result)
 
-    def record(submission: Submission, result: SubmissionResult) -> None:
-        gradebook.save(result)  # one transaction per submission: a crash loses nothing recorded
-        write_result_json(result, out)
-        results[submission.id] = result
-        if progress:
-            progress(submission, result)
+        pending = []
+        for submission in chosen:
+            previous = fingerprints.get(submission.id)
+            unchanged = previous is not None and previous == Fingerprint(
+                submission.notebook_hash, previous.assignment, spec_hashes.get(previous.assignment), grader_version(), settings.seed
+            )
+            stored = gradebook.result(submission.id) if unchanged else None
+            if stored is None:
+                pending.append(submission)
+            else:
+                record(submission, stored, stored=True)  # settled again: a changed late policy needs no re-grade
+        if dask:
+            from grader.distributed import grade_on_cluster
 
-    if dask:
-        from grader.distributed import grade_on_cluster
-
-        grade_on_cluster(dask, pending, assignments, settings, record, _failed_remotely, gpu=dask_gpu)
-    else:
-        _grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress, per_gpu)
+            grade_on_cluster(dask, pending, assignments, settings, record, _failed_remotely, gpu=dask_gpu)
+        else:
+            _grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress, per_gpu)
+    replaced = [s.id for group in older.values() for s in group]
+    gradebook.forget(replaced)
+    remove_result_files(replaced, out)
     publish(gradebook, out, audience)
-    ordered = [results[s.id] for s in submissions]
-    return BatchSummary(ordered, len(pending), len(submissions) - len(pending), time.perf_counter() - started)
+    ordered = [results[s.id] for s in chosen]
+    seconds = time.perf_counter() - started
+    return BatchSummary(ordered, len(pending), len(chosen) - len(pending), seconds, superseded=len(replaced))
+
+
+def settle(
+    result: SubmissionResult,
+    submission: Submission,
+    older: list[Submission],
+    late: LatePolicy | None,
+    submission_times: Mapping[str, datetime],
+) -> None:
+    """Record what the intake knows (name, older notebooks, lateness) and apply the late penalty.
+
+    Runs on fresh and on stored results alike, so a changed deadline or policy never needs
+    a re-grade: the penalty is recomputed from the checks' points every time.
+    """
+    result.student_name = submission.student_name
+    result.superseded = [s.relative_path for s in older]
+    submitted, source = submission_time(submission, submission_times)
+    lateness = assess(late, submitted, source, submission.lms_late)
+    result.submitted_at, result.late_note = lateness.submitted_at, lateness.note
+    if result.status not in ("graded", "kernel-died"):
+        return  # nothing was scored; the message says why
+    earned = sum(e.points for e in result.exercises)
+    result.late_penalty = round(result.max_score * lateness.percent / 100, 2)
+    result.score = round(max(0.0, earned - result.late_penalty), 2) if result.late_penalty else earned
+    older_note = f"{len(older)} older notebook{'s' if len(older) > 1 else ''} not graded" if older else ""
+    result.message = "; ".join(part for part in (_summary_message(result), lateness.summary, older_note) if part)
+
+
+def submission_time(submission: Submission, times: Mapping[str, datetime]) -> tuple[datetime | None, str]:
+    """When the submission was handed in, and where that comes from; (None, "") when unknown."""
+    for key in (submission.student, submission.student_name):
+        if key and key in times:
+            return times[key], "from the list of submission times"
+    if submission.submitted_at is not None:
+        return submission.submitted_at, f"from the {submission.lms.capitalize()} file name"
+    return None, ""
 
 
 def _grade_all(
@@ -228,6 +293,7 @@ def new_result(submission: Submission) -> SubmissionResult:
     return SubmissionResult(
         submission=submission.id,
         student=submission.student,
+        student_name=submission.student_name,
         path=submission.relative_path,
         assignment="",
         assignment_title="",
@@ -247,15 +313,18 @@ def grade_submission(
     assignments: list[Assignment],
     settings: ExecuteSettings,
     supply: KernelSupply | None = None,
+    with_probe: Callable[[Probe], None] | None = None,
 ) -> SubmissionResult:
     """Execute, probe and check one notebook; never raises.
 
     `supply` hands out kernels launched ahead; by default one is launched for this notebook.
+    `with_probe`, when given, is called with the live probe after the hidden checks, before
+    the kernel shuts down (`grade validate` runs the public checks there too).
     """
     started = time.perf_counter()
     result = new_result(submission)
     try:
-        _grade_into(result, submission, assignments, settings, supply)
+        _grade_into(result, submission, assignments, settings, supply, with_probe)
     except Exception as exc:  # a grader bug must not stop the batch
         result.status = "grader-error"
         result.message = f"the grader failed: {type(exc).__name__}: {exc}"
@@ -271,6 +340,7 @@ def _grade_into(
     assignments: list[Assignment],
     settings: ExecuteSettings,
     supply: KernelSupply | None,
+    with_probe: Callable[[Probe], None] | None = None,
 ) -> None:
     nb, problem = read_notebook(submission.path)
     if nb is None:
@@ -294,6 +364,8 @@ def _grade_into(
         probing = time.perf_counter() - started
         result.resolutions = list(probe.resolutions.values())
         result.execution = live.result
+        if with_probe:
+            with_probe(probe)
     if problem:
         live.result.cells[0].note = "; ".join(filter(None, [problem, live.result.cells[0].note]))
     started = time.perf_counter()

@@ -212,6 +212,11 @@ class Probe:
         """(qualified name, class name, class module) for every sub-module of the model."""
         return [tuple(row) for row in self._ask("structure", name=self.resolve(key))]  # type: ignore[misc]
 
+    def parameter_shapes(self, key: str) -> list[tuple[str, tuple[int, ...]]]:
+        """(qualified name, shape) of every parameter of the model, in registration order."""
+        answer = self._ask("parameter_shapes", name=self.resolve(key))
+        return [(str(name), tuple(int(n) for n in shape)) for name, shape in answer]
+
     def call(self, key: str, inputs: np.ndarray) -> CallAnswer:
         """Call the student's function on a float32 tensor made from `inputs`."""
         answer = self._ask("call", name=self.resolve(key), inputs=encode(inputs))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -22,7 +23,10 @@ from grader.feedback import for_audience
 from grader.files import write_atomically
 from grader.results import SubmissionResult
 
-CSV_COLUMNS = ("submission", "student", "assignment", "score", "max_score", "status", "message")
+CSV_COLUMNS = (
+    "submission", "student", "assignment", "score", "max_score", "status", "message",
+    "student_name", "submitted_at", "late_penalty",
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -193,6 +197,11 @@ class Gradebook:
             rows = db.execute(query + " ORDER BY graded_at, grading, check_id", parameters).fetchall()
         return [CheckRecord(*row) for row in rows]
 
+    def forget(self, submissions: list[str]) -> None:
+        """Delete what is recorded for these submission ids (their checks go with them)."""
+        with self._connect() as db:
+            db.executemany("DELETE FROM submissions WHERE submission = ?", [(s,) for s in submissions])
+
     def results(self) -> list[SubmissionResult]:
         """Every stored result, ordered by submission id."""
         with self._connect() as db:
@@ -212,6 +221,14 @@ class Gradebook:
                 "SELECT submission, notebook_hash, assignment, spec_hash, grader_version, seed FROM submissions"
             ).fetchall()
         return {row[0]: Fingerprint(*row[1:]) for row in rows}
+
+
+def remove_result_files(submissions: list[str], out_dir: Path) -> None:
+    """Delete `<out>/<submission>/` of submissions no longer graded (superseded by a later notebook)."""
+    for submission in submissions:
+        folder = out_dir / submission
+        if submission and "/" not in submission and folder.is_dir():
+            shutil.rmtree(folder)
 
 
 def write_result_json(result: SubmissionResult, out_dir: Path) -> Path:
@@ -267,7 +284,10 @@ def write_grades_csv(results: list[SubmissionResult], out_dir: Path) -> Path:
     writer.writerow(CSV_COLUMNS)
     for r in sorted(results, key=lambda r: r.submission):
         writer.writerow(
-            (r.submission, r.student, r.assignment, _number(r.score), _number(r.max_score), r.status, r.message)
+            (
+                r.submission, r.student, r.assignment, _number(r.score), _number(r.max_score), r.status, r.message,
+                r.student_name, r.submitted_at, _number(r.late_penalty),
+            )
         )
     path = out_dir / "grades.csv"
     write_atomically(path, buffer.getvalue())

@@ -95,6 +95,7 @@ class CheckResult:
     message: str = ""  # what was expected and what was found
     duration: float = 0.0
     visibility: Visibility = "visible"  # from the spec's @pytest.mark.visibility
+    grader_fault: bool = False  # the check itself raised (a bug in the spec or the grader, not the student's)
 
 
 @dataclass
@@ -148,6 +149,11 @@ class SubmissionResult:
     figure_seconds: float = 0.0  # probing the grids and curves for the figures, and drawing them
     notes: list[str] = field(default_factory=list)  # for the staff: e.g. a plot that could not be drawn
     locked_cells_changed: list[str] = field(default_factory=list)  # locked cells that differ from the assignment's
+    student_name: str = ""  # the name an LMS download gave the file, "" otherwise
+    superseded: list[str] = field(default_factory=list)  # this student's older notebooks for the assignment, not graded
+    submitted_at: str = ""  # ISO 8601, when known (see grader/lateness.py)
+    late_penalty: float = 0.0  # points taken off `score` for lateness
+    late_note: str = ""  # how the deadline applied, for the report
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -23,7 +23,12 @@ MIN_SIMILARITY = 0.5  # below this, a code cell is not taken for the locked cell
 
 
 def locked_cell_changes(submission: nbformat.NotebookNode, reference_path: Path) -> list[str]:
-    """One sentence per locked cell of the reference that the submission changed or lost."""
+    """One sentence per locked cell of the reference that the submission changed or lost.
+
+    Without the reference (a student's self-check has only the public material) there is nothing to compare.
+    """
+    if not reference_path.is_file():
+        return []
     reference = _locked_cells(reference_path)
     code_cells = [cell for cell in submission.cells if cell.get("cell_type") == "code"]
     by_id = {cell.get("id"): cell for cell in code_cells if cell.get("id")}

@@ -594,6 +594,7 @@ def renamed_untagged(solution: NotebookNode, student: NotebookNode) -> NotebookN
     del nb.metadata["grader"]
     for number, cell in enumerate(nb.cells, start=1):
         cell.metadata.pop("tags", None)
+        cell.metadata.pop("grader", None)
         cell.id = f"cell-{number:02d}"
     return nb
 

@@ -1,12 +1,13 @@
-"""Shared parts of the notebook builders: cells from specs, solution stripping, source edits, writing.
+"""Shared parts of the notebook builders: cells from specs, source edits for demo submissions, writing.
 
 A builder (scripts/build_<assignment>_notebooks.py) lists its cells as `CellSpec`s and its demo
 submissions as functions of (solution, student) notebooks, then calls `build_assignment`.
 Cells get fixed ids and no outputs or execution counts, so every build is byte-identical.
 
-The student notebook is the solution with every `### BEGIN SOLUTION` ... `### END SOLUTION`
-region replaced by a placeholder. The edits that make demo submissions fail loudly when
-their target text is missing, so a changed solution cannot silently produce a wrong variant.
+The student notebook is what `grade release` makes of the solution (grader/release.py): every
+`### BEGIN SOLUTION` ... `### END SOLUTION` region replaced by a placeholder, locked cells
+checksummed. The edits that make demo submissions fail loudly when their target text is
+missing, so a changed solution cannot silently produce a wrong variant.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 from nbformat import NotebookNode, v4
 
-BEGIN_SOLUTION = "### BEGIN SOLUTION"
-END_SOLUTION = "### END SOLUTION"
-PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError()")
+from grader.release import clean_solution, release_assignment, release_notebook, write_notebook
+
+__all__ = ["clean_solution"]  # the builders make their demo submissions from it
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {
@@ -80,37 +80,6 @@ def build_notebook(cells: Iterable[CellSpec], assignment: str) -> NotebookNode:
     return nb
 
 
-def _is_marker(line: str, marker: str) -> bool:
-    return line.strip() == marker
-
-
-def strip_solutions(source: str) -> str:
-    """The source with each BEGIN/END SOLUTION region replaced by the student placeholder."""
-    kept: list[str] = []
-    inside = False
-    for line in source.split("\n"):
-        if _is_marker(line, BEGIN_SOLUTION):
-            assert not inside, f"nested {BEGIN_SOLUTION!r} in:\n{source}"
-            indent = line[: len(line) - len(line.lstrip())]
-            kept.extend(indent + text for text in PLACEHOLDER)
-            inside = True
-        elif _is_marker(line, END_SOLUTION):
-            assert inside, f"{END_SOLUTION!r} without {BEGIN_SOLUTION!r} in:\n{source}"
-            inside = False
-        elif not inside:
-            kept.append(line)
-    assert not inside, f"unterminated {BEGIN_SOLUTION!r} in:\n{source}"
-    return "\n".join(kept)
-
-
-def remove_solution_markers(source: str) -> str:
-    """The source without its BEGIN/END SOLUTION marker lines (the code between them stays)."""
-    lines = source.split("\n")
-    return "\n".join(
-        line for line in lines if not (_is_marker(line, BEGIN_SOLUTION) or _is_marker(line, END_SOLUTION))
-    )
-
-
 def map_code_sources(nb: NotebookNode, transform: Callable[[str], str]) -> NotebookNode:
     """A copy of the notebook with `transform` applied to every code cell's source."""
     out = copy.deepcopy(nb)
@@ -118,15 +87,6 @@ def map_code_sources(nb: NotebookNode, transform: Callable[[str], str]) -> Noteb
         if cell.cell_type == "code":
             cell.source = transform(cell.source)
     return out
-
-
-def student_notebook(solution: NotebookNode) -> NotebookNode:
-    return map_code_sources(solution, strip_solutions)
-
-
-def clean_solution(solution: NotebookNode) -> NotebookNode:
-    """The solution as a student would hand it in: same code, no marker lines."""
-    return map_code_sources(solution, remove_solution_markers)
 
 
 # --------------------------------------------------------------------------- submission edits
@@ -164,28 +124,21 @@ def exercise_tags(cell: NotebookNode) -> set[str]:
 # --------------------------------------------------------------------------- writing
 
 
-def write_notebook(nb: NotebookNode, path: Path) -> None:
-    nbformat.validate(nb)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(nbformat.writes(nb, version=4), encoding="utf-8")
-
-
 def build_assignment(
     root: Path, assignment: str, solution: NotebookNode, submissions: dict[str, MakeSubmission]
 ) -> list[Path]:
-    """Write the solution, the student notebook and every demo submission under root; return the paths.
+    """Write the solution, release it, and write every demo submission under root; return the paths.
 
-    solutions/<assignment>/<assignment>.ipynb, assignments/<assignment>.ipynb and
+    solutions/<assignment>/<assignment>.ipynb, then what `grade release` writes
+    (assignments/<assignment>.ipynb and the public checks), then
     submissions/<student>/<assignment>.ipynb, one per entry of `submissions`.
     """
     filename = f"{assignment}.ipynb"
-    student = student_notebook(solution)
-    outputs = {
-        root / "solutions" / assignment / filename: solution,
-        root / "assignments" / filename: student,
-    }
-    for name, make in submissions.items():
-        outputs[root / "submissions" / name / filename] = make(solution, student)
-    for path, nb in outputs.items():
+    reference = root / "solutions" / assignment / filename
+    write_notebook(solution, reference)
+    released = release_assignment(reference.parent)
+    student = release_notebook(solution)
+    demos = {root / "submissions" / name / filename: make(solution, student) for name, make in submissions.items()}
+    for path, nb in demos.items():
         write_notebook(nb, path)
-    return list(outputs)
+    return [reference, *released.files, *demos]

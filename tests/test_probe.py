@@ -73,6 +73,7 @@ def test_forward_returns_an_array_for_the_graders_inputs(kernel, mini):
     assert out.shape == (7, 1) and out.dtype == np.float32
     assert "relu" in probe.forward_ops("model", np.zeros((3, 2), dtype=np.float32))
     assert [row[1] for row in probe.structure("model")] == ["Sequential", "Linear", "ReLU", "Linear"]
+    assert probe.parameter_shapes("model") == [("0.weight", (4, 2)), ("0.bias", (4,)), ("2.weight", (1, 4)), ("2.bias", (1,))]
 
 
 def test_student_exception_becomes_probe_error(kernel, mini):

@@ -1,0 +1,38 @@
+"""Ex 5: the model's predicted classes for the test set, and the decision boundaries."""
+
+import numpy as np
+import pytest
+
+from grader.spec import labels_from_multiclass_outputs
+
+# Agreement with the model's own argmax; a point exactly between two classes may round differently.
+AGREEMENT = 0.995
+
+
+@pytest.mark.exercise("ex5")
+@pytest.mark.points(1)
+def test_predictions_are_the_models_classes_for_the_test_set(submission, blobs_split):
+    """test_pred holds, for each of the 2000 test points, the class with the model's highest score"""
+    _, X_test, _, _ = blobs_split
+    predicted = submission.array("test_pred").reshape(-1)
+    assert predicted.shape == (len(X_test),), (
+        f"{submission.resolve('test_pred')} holds {predicted.size} values; predict one class per test point ({len(X_test)})"
+    )
+    expected = labels_from_multiclass_outputs(submission.forward("blobs_model", X_test))
+    agreement = float(np.mean(predicted == expected))
+    assert agreement >= AGREEMENT, (
+        f"{submission.resolve('test_pred')} agrees with the model's most likely class on {agreement:.1%} of "
+        "X_test; take the argmax of the softmax of the model's scores on X_test"
+    )
+
+
+@pytest.mark.exercise("ex5")
+@pytest.mark.points(1)
+def test_decision_boundaries_are_plotted(submission):
+    """A cell that calls plot_decision_boundary with the model draws a figure"""
+    drawn = [
+        cell
+        for cell in submission.cells_mentioning("blobs_model")
+        if "plot_decision_boundary(" in cell.source and cell.images and cell.status == "ok"
+    ]
+    assert drawn, "no cell that calls plot_decision_boundary with the model produced a figure; plot the boundaries"
