@@ -131,9 +131,10 @@ def bubblewrap_arguments(kernel_cmd: list[str], writable: list[Path], readable: 
     args += ["--unsetenv", "JPY_PARENT_PID"]
     for system_path in _SYSTEM_PATHS + _ETC_FILES:
         args += ["--ro-bind-try", system_path, system_path]
+    # mounts apply in order: the private /tmp first, so Pythons and folders that live under /tmp stay visible
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for path in readable:
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for device in _GPU_DEVICES:
         args += ["--dev-bind-try", device, device]
     args += ["--ro-bind-try", "/proc/driver/nvidia", "/proc/driver/nvidia"]
