@@ -8,6 +8,7 @@ message, and the next one is graded.
 from __future__ import annotations
 
 import atexit
+import functools
 import multiprocessing
 import os
 import time
@@ -55,6 +56,7 @@ class BatchSummary:
     superseded: int = 0  # older notebooks of a student for the same assignment, not graded
 
 
+@functools.lru_cache(maxsize=1)
 def grader_version() -> str:
     try:
         return metadata.version("nbgrade-torch")
