@@ -5,9 +5,14 @@ On the demo submissions replicated to at least --count notebooks, measures:
   grade -w 1   `grade` with one worker (execute + probe + check + record + report)
   grade -w N   `grade` with one worker per core
   regrade      `grade` again on the unchanged batch (nothing is executed)
-and prints each figure and the ratios. Timings only: no assertion, no test.
+once per way of starting kernels (--starts: forked from a pre-imported
+template, or launched as new processes), and prints each figure and the
+ratios. Timings are printed, never asserted.
 
-    python benchmarks/floor_vs_grade.py [--count 20] [SUBMISSIONS_DIR]
+--check (what CI runs, on a small batch): also fail unless every run gave the
+same grades.csv and the re-grade executed nothing.
+
+    python benchmarks/floor_vs_grade.py [--count 20] [--starts fork,launch] [--check] [SUBMISSIONS_DIR]
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,8 +28,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from grader.execute import ExecuteSettings
-from grader.pipeline import grade_folder
+from grader.execute import KERNEL_STARTS, ExecuteSettings
+from grader.pipeline import BatchSummary, grade_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,32 +59,51 @@ def floor_seconds(notebooks: list[Path]) -> float:
     return time.perf_counter() - started
 
 
-def grade_seconds(folder: Path, out: Path, workers: int, force: bool) -> float:
-    started = time.perf_counter()
-    grade_folder(folder, out, ROOT / "solutions", ExecuteSettings(), force=force, workers=workers)
-    return time.perf_counter() - started
+def grade(folder: Path, out: Path, workers: int, force: bool, start: str) -> tuple[float, BatchSummary]:
+    began = time.perf_counter()
+    summary = grade_folder(folder, out, ROOT / "solutions", ExecuteSettings(kernel_start=start), force=force, workers=workers)
+    return time.perf_counter() - began, summary
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "submissions")
     parser.add_argument("--count", type=int, default=20, help="notebooks in the batch (default: %(default)s)")
+    parser.add_argument("--starts", default=",".join(KERNEL_STARTS), help="kernel starts to measure (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="the parallel run's workers (default: the cores)")
+    parser.add_argument("--check", action="store_true", help="fail unless all runs agree and the re-grade executed nothing")
     args = parser.parse_args()
-    cores = os.cpu_count() or 1
+    starts = [start.strip() for start in args.starts.split(",") if start.strip()]
+    cores, problems = args.workers, []
     with tempfile.TemporaryDirectory() as scratch:
         batch = Path(scratch) / "batch"
         notebooks = replicate(args.folder, batch, args.count)
+        n = len(notebooks)
         floor = floor_seconds(notebooks)
-        serial = grade_seconds(batch, Path(scratch) / "out1", 1, force=True)
-        parallel = grade_seconds(batch, Path(scratch) / "outN", cores, force=True)
-        regrade = grade_seconds(batch, Path(scratch) / "outN", cores, force=False)
-    n = len(notebooks)
-    print(f"notebooks               {n}   (cores: {cores})")
-    print(f"floor (plain nbclient)  {floor:7.1f} s   {floor / n:5.2f} s per notebook")
-    print(f"grade --workers 1       {serial:7.1f} s   {serial / n:5.2f} s per notebook   {serial / floor:5.2f} x floor")
-    print(f"grade --workers {cores:<2}      {parallel:7.1f} s   {parallel / n:5.2f} s per notebook   {parallel / floor:5.2f} x floor")
-    print(f"speed-up from workers   {serial / parallel:7.2f} x")
-    print(f"re-grade, unchanged     {regrade:7.1f} s")
+        print(f"notebooks               {n}   (workers in the parallel runs: {cores}, cores: {os.cpu_count()})")
+        print(f"floor (plain nbclient)  {floor:7.1f} s   {floor / n:5.2f} s per notebook")
+        grades: dict[str, str] = {}
+        for start in starts:
+            out1, outn = Path(scratch) / f"{start}-1", Path(scratch) / f"{start}-n"
+            serial, _ = grade(batch, out1, 1, True, start)
+            parallel, _ = grade(batch, outn, cores, True, start)
+            regrade, again = grade(batch, outn, cores, False, start)
+            print(f"kernels: {start}")
+            print(f"  grade --workers 1     {serial:7.1f} s   {serial / n:5.2f} s per notebook   {serial / floor:5.2f} x floor")
+            print(f"  grade --workers {cores:<2}    {parallel:7.1f} s   {parallel / n:5.2f} s per notebook   {parallel / floor:5.2f} x floor")
+            print(f"  speed-up from workers {serial / parallel:7.2f} x")
+            print(f"  re-grade, unchanged   {regrade:7.1f} s   ({again.regraded} executed again)")
+            grades[f"{start} --workers 1"] = (out1 / "grades.csv").read_text(encoding="utf-8")
+            grades[f"{start} --workers {cores}"] = (outn / "grades.csv").read_text(encoding="utf-8")
+            if again.regraded:
+                problems.append(f"{start}: the unchanged re-grade executed {again.regraded} notebook(s)")
+    reference_name, reference = next(iter(grades.items()))
+    for name, text in grades.items():
+        if text != reference:
+            problems.append(f"grades.csv of {name} differs from {reference_name}")
+    print("grades.csv: " + ("identical in every run" if not any("differs" in p for p in problems) else "DIFFERENT"))
+    if args.check and problems:
+        sys.exit("benchmark check failed: " + "; ".join(problems))
 
 
 if __name__ == "__main__":

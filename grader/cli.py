@@ -22,7 +22,7 @@ from rich.text import Text
 
 from grader.assignment import AssignmentError
 from grader.discover import Submission
-from grader.execute import ExecuteSettings, KernelNotFound
+from grader.execute import KERNEL_STARTS, ExecuteSettings, KernelNotFound
 from grader.sandbox import Limits
 from grader.feedback import AUDIENCES
 from grader.intake import IntakeError, require_source
@@ -151,6 +151,13 @@ def add_kernel_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--memory-mb", type=int, default=DEFAULTS.limits.memory_mb, help="address-space limit of a kernel in MiB, 0 for none (default: %(default)s)")
     parser.add_argument("--cpu-seconds", type=int, default=DEFAULTS.limits.cpu_seconds, help="CPU-time limit of a kernel, 0 for none (default: %(default)s)")
     parser.add_argument("--no-sandbox", action="store_true", help="do not use the bubblewrap sandbox even where it works (limits still apply)")
+    parser.add_argument(
+        "--kernel-start",
+        choices=KERNEL_STARTS,
+        default=DEFAULTS.kernel_start,
+        help="fork: fork each kernel from a sandboxed template that imported torch and friends once; "
+        "launch: start each kernel as a new process (default: %(default)s; fork needs bubblewrap, else launch)",
+    )
 
 
 def execute_settings(args: argparse.Namespace) -> ExecuteSettings:
@@ -168,6 +175,7 @@ def execute_settings(args: argparse.Namespace) -> ExecuteSettings:
             seed=args.seed,
             limits=Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds),
             isolate=not args.no_sandbox,
+            kernel_start=args.kernel_start,
         )
     except ValueError as exc:
         raise ValueError(f"{exc} (from the command line)") from None

@@ -38,7 +38,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from grader import sandbox
+from grader import sandbox, template
 from grader.results import CellResult, ExecutionResult
 
 MIME = "application/x-grader+json"
@@ -53,6 +53,9 @@ _NEUTRALISED = re.compile(
 )
 
 
+KERNEL_STARTS = ("fork", "launch")
+
+
 @dataclass(frozen=True)
 class ExecuteSettings:
     kernel_name: str = "python3"
@@ -64,8 +67,13 @@ class ExecuteSettings:
     isolate: bool = True  # run kernels in a bubblewrap sandbox when it works here
     interrupt_grace: int = 10  # seconds a timed-out cell gets to honour the interrupt before the kernel is killed
     submission_timeout: int = 1800  # seconds for all of a notebook's cells together
+    # "fork": a batch's kernels are forked from a sandboxed template that has imported the libraries once;
+    # "launch": every kernel is a new process that imports them itself (also the fallback where forking fails)
+    kernel_start: str = "fork"
 
     def __post_init__(self) -> None:
+        if self.kernel_start not in KERNEL_STARTS:
+            raise ValueError(f"Invalid kernel start {self.kernel_start!r}: use one of {', '.join(KERNEL_STARTS)}")
         for name in ("cell_timeout", "probe_timeout", "threads", "interrupt_grace", "submission_timeout"):
             if getattr(self, name) < 1:
                 raise ValueError(f"Invalid {name} {getattr(self, name)!r}: must be at least 1")
@@ -298,6 +306,7 @@ class PreparedKernel:
     log: Any  # the kernel's stdout and stderr, a file outside its folders
     token: str  # in the kernel's environment: finds every process it started
     launched: float
+    forked: bool = False  # forked from a kernel template rather than launched as a new process
 
     @property
     def workdir(self) -> Path:
@@ -312,8 +321,10 @@ class PreparedKernel:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def prepare_kernel(settings: ExecuteSettings) -> PreparedKernel:
-    """Launch a sandboxed kernel and queue its set-up; return without waiting for either."""
+def prepare_kernel(settings: ExecuteSettings, source: template.KernelTemplate | None = None) -> PreparedKernel:
+    """Launch a sandboxed kernel (forked from `source` when given) and queue its set-up; return without waiting."""
+    if source is not None:
+        return _fork_kernel(settings, source)
     scratch = Path(tempfile.mkdtemp(prefix="grade-"))
     workdir, home, sockets = scratch / "work", scratch / "home", scratch / "ipc"
     for folder in (workdir, home, sockets):
@@ -334,26 +345,84 @@ def prepare_kernel(settings: ExecuteSettings) -> PreparedKernel:
     return PreparedKernel(scratch, manager, channel, log, token, launched)
 
 
+def _fork_kernel(settings: ExecuteSettings, source: template.KernelTemplate) -> PreparedKernel:
+    """A kernel forked from the template, in a slot folder of its own (see `grader.template`)."""
+    slot = source.new_slot()
+    log = open(slot / "kernel.log", "w+b")  # noqa: SIM115 - the kernel appends here; closed by PreparedKernel.close
+    token = secrets.token_hex(16)
+    manager = _kernel_manager(settings, slot / "work", slot, slot)
+    provisioner = template.ForkedProvisioner(kernel_id=secrets.token_hex(8), kernel_spec=manager.kernel_spec, parent=manager)
+    provisioner.template, provisioner.slot = source, slot
+    provisioner.limits = settings.limits.rlimits(gpu=sandbox.gpu_visible())
+    manager.provisioner = provisioner
+    environment = {**kernel_environment(Path(template.HOME), settings.threads), sandbox.TOKEN_VARIABLE: token}
+    launched = time.perf_counter()
+    run_sync(manager.start_kernel)(env=environment)
+    channel = BlockingKernelClient()
+    channel.load_connection_info(manager.get_connection_info())
+    channel.start_channels()
+    channel.execute(f"{_install_code()}\n_grader_probe.setup({settings.seed}, {settings.threads})", silent=True, store_history=False)
+    return PreparedKernel(slot, manager, channel, log, token, launched, forked=True)
+
+
+def start_template(settings: ExecuteSettings) -> template.KernelTemplate | None:
+    """A kernel template for these settings, starting its imports now; None where kernels cannot be forked."""
+    if settings.kernel_start != "fork" or not settings.isolate or not template.forking_works(settings.kernel_name):
+        return None
+    python = template.kernel_python(settings.kernel_name)
+    assert python is not None, "forking_works checked the kernel spec"
+    environment = {
+        **kernel_environment(Path(template.HOME), settings.threads),
+        # what ipykernel sets before any notebook imports matplotlib; the template imports it earlier
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }
+    return template.KernelTemplate(python, environment, font_cache=prebuilt_font_cache())
+
+
 class KernelSupply:
-    """Kernels for consecutive submissions: taking one launches the next, so start-ups overlap grading."""
+    """Kernels for consecutive submissions: taking one launches the next, so start-ups overlap grading.
+
+    With `kernel_start="fork"` the kernels are forked from one template started
+    here (its imports run while the grader sets up); a template that dies is
+    replaced, and where forking fails the kernels are launched as new processes.
+    """
 
     def __init__(self, settings: ExecuteSettings, expected: int | None = None) -> None:
         self.settings = settings
         self.expected = expected  # how many kernels will be taken, when known (None: launch ahead always)
         self.taken = 0
         self._next: PreparedKernel | None = None
+        self.template = start_template(settings)
 
     def take(self) -> PreparedKernel:
-        kernel = self._next or prepare_kernel(self.settings)
+        if self._next is not None and self._next.forked and not (self.template and self.template.alive()):
+            self._next.close()  # forked ahead by a template that has died since: it died with it
+            self._next = None
+        kernel = self._next or self._prepare()
         self.taken += 1
         more = self.expected is None or self.taken < self.expected
-        self._next = prepare_kernel(self.settings) if more else None
+        self._next = self._prepare() if more else None
         return kernel
+
+    def _prepare(self) -> PreparedKernel:
+        if self.template is not None and not self.template.alive():
+            self.template.close()
+            self.template = start_template(self.settings)
+        if self.template is not None:
+            try:
+                return prepare_kernel(self.settings, self.template)
+            except template.TemplateError:
+                self.template.close()
+                self.template = None  # this batch's remaining kernels are launched as new processes
+        return prepare_kernel(self.settings)
 
     def close(self) -> None:
         if self._next is not None:
             self._next.close()
             self._next = None
+        if self.template is not None:
+            self.template.close()
+            self.template = None
 
 
 @contextmanager
@@ -380,7 +449,7 @@ def run_notebook(
         )
         with client.setup_kernel(cleanup_kc=True):  # the kernel is running: this connects and waits for it
             live = _connect(client, kernel, settings)
-            live.result.isolation = sandbox.describe(settings.limits, kernel.manager.use_bubblewrap).summary
+            live.result.isolation = sandbox.describe(settings.limits, kernel.manager.use_bubblewrap, kernel.forked).summary
             _execute_cells(client, nb, live.result, settings)
             if live.result.kernel_died:
                 live.result.kernel_message += _log_tail(kernel.log)

@@ -106,7 +106,7 @@ def gpu_visible() -> bool:
     return os.path.exists("/dev/nvidiactl")
 
 
-def describe(limits: Limits, use_bubblewrap: bool) -> Isolation:
+def describe(limits: Limits, use_bubblewrap: bool, forked: bool = False) -> Isolation:
     parts = [
         f"memory {limits.memory_mb} MiB" if limits.memory_mb and not gpu_visible() else "memory unlimited (GPU)",
         f"CPU {limits.cpu_seconds} s",
@@ -114,6 +114,8 @@ def describe(limits: Limits, use_bubblewrap: bool) -> Isolation:
     ]
     if use_bubblewrap:
         parts.append("bubblewrap sandbox: no network, only its own folder writable, hidden files invisible, own PID namespace, uid nobody, no capabilities")
+        if forked:
+            parts.append("forked from a pre-imported kernel template into namespaces of its own (other kernels' process numbers are listed in /proc, their files and memory are not readable)")
     else:
         parts.append("no sandbox (bubblewrap unavailable or turned off): the kernel can read what the grader can read and use the network")
     if os.geteuid() == 0:

@@ -59,6 +59,31 @@ ATTACKS = {
         "    print('write outside: refused')"
     ),
     "kills-everything": "import os, signal\nos.kill(-1, signal.SIGKILL)",
+    # other kernels (forked from the same template, or not) must not be reachable through /proc or the folders
+    "spies-on-neighbours": (
+        "import os\n"
+        "me, own_root, own_ns = os.readlink('/proc/self'), os.stat('/'), os.readlink('/proc/self/ns/mnt')\n"
+        "def same_sandbox(pid):\n"
+        "    try:\n"
+        "        return os.readlink(f'/proc/{pid}/ns/mnt') == own_ns\n"
+        "    except OSError:\n"
+        "        return False\n"
+        "foreign = []\n"
+        "for pid in sorted(p for p in os.listdir('/proc') if p.isdigit() and p != me and not same_sandbox(p)):\n"
+        "    for what in ('root', 'cwd', 'environ', 'mem', 'maps'):\n"
+        "        path = f'/proc/{pid}/{what}'\n"
+        "        try:\n"
+        "            if what in ('root', 'cwd'):\n"
+        "                os.listdir(path)\n"
+        "            else:\n"
+        "                open(path, 'rb').close()\n"
+        "            foreign.append(path)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "print('readable:', foreign)\n"
+        "here = os.path.dirname(os.getcwd())\n"
+        "print('beside me:', [n for n in os.listdir(os.path.dirname(here)) if n != os.path.basename(here)])"
+    ),
     "output-flood": "for _ in range(300):\n    print('x' * 100_000)",
     "colab-cells": "!pip install torchmetrics\n!nvidia-smi\nfrom google.colab import drive\ndrive.mount('/content/drive')",
     "warnings-and-stderr": "import sys, warnings\nwarnings.warn('this API is deprecated')\nprint('noise on stderr', file=sys.stderr)",

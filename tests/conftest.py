@@ -10,7 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.assignment import Assignment, load_assignment
-from grader.execute import ExecuteSettings, LiveKernel, run_notebook
+from grader.execute import ExecuteSettings, KernelSupply, LiveKernel, run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_SOLUTIONS = ROOT / "tests" / "fixtures" / "solutions"
@@ -53,10 +53,18 @@ FAST = ExecuteSettings(cell_timeout=20, probe_timeout=10)
 
 
 def live_kernel(nb: nbformat.NotebookNode, tmp: Path, settings: ExecuteSettings = FAST) -> Iterator[LiveKernel]:
-    """Run `nb` and yield its live kernel (for module-scoped fixtures)."""
+    """Run `nb` and yield its live kernel (for module-scoped fixtures).
+
+    The kernel is started as a batch would start it: forked from a template
+    (settings.kernel_start "fork", where forking works here) or launched.
+    """
     write(nb, tmp / "submission.ipynb")  # what the kernel's folder will hold, kept for inspection
-    with run_notebook(nb, settings) as live:
-        yield live
+    supply = KernelSupply(settings, expected=1)
+    try:
+        with run_notebook(nb, settings, supply.take()) as live:
+            yield live
+    finally:
+        supply.close()
 
 
 # --------------------------------------------------------------------------- a graded batch for report tests

@@ -4,14 +4,15 @@ import os
 
 import pytest
 
-from grader.execute import ExecuteSettings, neutralise
+from grader import template
+from grader.execute import KERNEL_STARTS, ExecuteSettings, KernelSupply, neutralise, run_notebook
 from tests.conftest import code, live_kernel, notebook
 
 SECRET = "GRADER_TEST_SECRET"
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
+@pytest.fixture(scope="module", params=KERNEL_STARTS)
+def executed(tmp_path_factory, request):
     os.environ[SECRET] = "hidden-value"
     nb = notebook(
         code("import os, pathlib\nprint(sorted(os.listdir('.')))\nprint(os.environ.get('GRADER_TEST_SECRET'))"),
@@ -22,7 +23,7 @@ def executed(tmp_path_factory):
         code("print('runs after the timeout')"),
         code("import no_such_package_xyz.sub"),
     )
-    settings = ExecuteSettings(cell_timeout=3, probe_timeout=10)
+    settings = ExecuteSettings(cell_timeout=3, probe_timeout=10, kernel_start=request.param)
     yield from live_kernel(nb, tmp_path_factory.mktemp("exec"), settings)
     del os.environ[SECRET]
 
@@ -95,3 +96,48 @@ def test_colab_lines_are_neutralised():
     cleaned, note = neutralise(source)
     assert cleaned.splitlines()[3] == "x = 1" and all(line.startswith("pass  #") for line in cleaned.splitlines()[:3])
     assert "google.colab" in note and "nvidia-smi" in note
+
+
+def test_forked_and_launched_kernels_give_the_same_outputs(tmp_path):
+    nb = notebook(
+        code("import random, numpy as np, torch\nprint(random.random(), np.random.rand(), torch.rand(2).tolist())\nprint(hash('abc'))"),
+        code("import matplotlib.pyplot as plt\nplt.plot([1, 2])"),  # shown without plt.show(), as in Jupyter
+        code("import os, sys\nprint(sorted(os.listdir('.')), os.getuid(), 'torch' in sys.modules)"),
+    )
+    outputs = {}
+    for start in KERNEL_STARTS:
+        (tmp_path / start).mkdir()
+        for live in live_kernel(nb, tmp_path / start, ExecuteSettings(kernel_start=start)):
+            outputs[start] = [(c.status, c.stdout, c.images) for c in live.result.cells]
+    assert outputs["fork"] == outputs["launch"]
+    assert [images for _, _, images in outputs["fork"]] == [0, 1, 0]
+
+
+@pytest.mark.skipif(not template.forking_works("python3"), reason="kernels cannot be forked here (no bubblewrap)")
+def test_a_dead_template_is_replaced_and_kernels_stay_one_per_submission(tmp_path):
+    nb = notebook(code("import os\nprint(os.getcwd())"))
+    settings = ExecuteSettings()
+    supply = KernelSupply(settings)
+    try:
+        first = supply.take()
+        assert first.forked
+        with run_notebook(nb, settings, first) as live:
+            first_folder = live.result.cells[0].stdout
+        supply.template.process.kill()  # as if the machine's OOM killer had picked it
+        supply.template.process.wait()  # the kernel it forked ahead for the next submission died with it
+        second = supply.take()
+        assert second.forked and supply.template.alive()
+        with run_notebook(nb, settings, second) as live:
+            assert live.result.cells[0].status == "ok" and live.result.cells[0].stdout != first_folder
+    finally:
+        supply.close()
+
+
+def test_kernels_are_launched_where_forking_is_off():
+    supply = KernelSupply(ExecuteSettings(isolate=False), expected=1)
+    kernel = supply.take()
+    try:
+        assert supply.template is None and not kernel.forked
+    finally:
+        kernel.close()
+        supply.close()

@@ -34,6 +34,7 @@ VERDICTS = {
     "colab-cells": ("graded", 4),
     "warnings-and-stderr": ("graded", 4),
     "kills-everything": ("graded", 4),
+    "spies-on-neighbours": ("graded", 4),
     "ignores-interrupt": ("kernel-died", 0),
     "os-exit": ("kernel-died", 0),
     "segfault": ("kernel-died", 0),
@@ -128,6 +129,13 @@ def test_sandbox_hides_files_network_and_the_outside(batch):
     stdout = batch[0]["reads-secrets"].execution.cells[0].stdout
     assert stdout.splitlines() == ["found: []", "network: blocked", "write outside: refused"]
     assert "bubblewrap sandbox" in batch[0]["control"].execution.isolation
+
+
+@pytest.mark.skipif(not sandbox.bubblewrap_works(), reason="bubblewrap cannot create namespaces here")
+def test_kernels_cannot_reach_each_other(batch):
+    # kernels of one batch run side by side (forked from one template by default): none may see another's files
+    stdout = batch[0]["spies-on-neighbours"].execution.cells[0].stdout
+    assert stdout.splitlines() == ["readable: []", "beside me: []"]
 
 
 def test_malformed_files_get_clear_messages(batch):
