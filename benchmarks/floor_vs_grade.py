@@ -1,6 +1,6 @@
 """Benchmark: grading against the floor of executing each notebook once, in one run.
 
-On the demo submissions replicated to at least --count notebooks, measures:
+On --count notebooks (the demo submissions, replicated as needed), measures:
   floor        each notebook executed once by plain nbclient, serially
   grade -w 1   `grade` with one worker (execute + probe + check + record + report)
   grade -w N   `grade` with one worker per core
@@ -35,10 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def replicate(source: Path, target: Path, count: int) -> list[Path]:
-    """Copy the notebooks under `source` into `target`, round after round, until there are `count`."""
+    """Copy the notebooks under `source` into `target`, round after round, until there are `count`
+    (the first `count` of them when there are more)."""
     originals = sorted(source.rglob("*.ipynb"))
     copies = []
-    for index in range(max(count, len(originals))):
+    for index in range(count):
         original = originals[index % len(originals)]
         copy = target / f"{original.parent.name}-{index // len(originals)}" / original.name
         copy.parent.mkdir(parents=True, exist_ok=True)

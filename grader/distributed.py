@@ -15,14 +15,16 @@ machine records. Workers need this package installed, nothing else.
 
 from __future__ import annotations
 
+import atexit
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment, load_assignments
 from grader.discover import Submission
-from grader.execute import ExecuteSettings
+from grader.execute import ExecuteSettings, KernelSupply, PreparedKernel
 from grader.results import SubmissionResult
 
 Bundle = dict[str, bytes]  # relative path -> file content
@@ -38,6 +40,42 @@ def bundle(assignments: list[Assignment]) -> Bundle:
         if assignment.student_notebook is not None:
             files[f"assignments/{assignment.id}.ipynb"] = assignment.student_notebook.read_bytes()
     return files
+
+
+class _WorkerKernels:
+    """One kernel supply per worker process and settings (a kernel template where forking works),
+    kept between tasks so the imports are paid once per worker, not once per task."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._supplies: dict[ExecuteSettings, KernelSupply] = {}
+
+    def take(self, settings: ExecuteSettings) -> PreparedKernel:
+        with self._lock:  # a worker started with several threads runs tasks side by side
+            if settings not in self._supplies:
+                self._supplies[settings] = KernelSupply(settings)
+                if len(self._supplies) == 1:
+                    atexit.register(self.close)
+            return self._supplies[settings].take()
+
+    def close(self) -> None:
+        with self._lock:
+            for supply in self._supplies.values():
+                supply.close()
+            self._supplies.clear()
+
+
+_worker_kernels = _WorkerKernels()
+
+
+class _TaskKernels:
+    """The `KernelSupply` face `grade_submission` uses: a kernel from this worker's supply, when needed."""
+
+    def __init__(self, settings: ExecuteSettings) -> None:
+        self.settings = settings
+
+    def take(self) -> PreparedKernel:
+        return _worker_kernels.take(self.settings)
 
 
 def grade_task(notebook: bytes, submission: dict[str, str], files: Bundle, settings: ExecuteSettings) -> dict[str, Any]:
@@ -60,7 +98,8 @@ def grade_task(notebook: bytes, submission: dict[str, str], files: Bundle, setti
             relative_path=submission["relative_path"],
             notebook_hash=submission["notebook_hash"],
         )
-        return grade_submission(local, load_assignments(root / "solutions"), settings).to_dict()
+        supply = _TaskKernels(settings)
+        return grade_submission(local, load_assignments(root / "solutions"), settings, supply).to_dict()  # type: ignore[arg-type]
 
 
 def grade_on_cluster(

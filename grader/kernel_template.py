@@ -90,7 +90,7 @@ def _drop_capabilities():
 
 
 def _preload(names):
-    """Import what notebooks use, and warm what their first calls would pay for."""
+    """Import what notebooks use. Nothing is run: a thread pool started here would not survive a fork."""
     loaded = []
     for name in names:
         try:

@@ -27,7 +27,7 @@ import nbformat
 from grader.assignment import PUBLIC_SPECS, Assignment, load_assignment
 from grader.check import run_checks
 from grader.discover import submission_at
-from grader.execute import ExecuteSettings, require_kernel
+from grader.execute import ExecuteSettings, KernelSupply, require_kernel
 from grader.pipeline import grade_submission
 from grader.probe import Probe
 from grader.release import clean_solution, out_of_date, release_notebook, write_notebook
@@ -91,6 +91,7 @@ def validate_assignment(
         *(("reference", seed, f"= seed {settings.seed}", None) for seed in seeds),
     ]
     scratch = Path(tempfile.mkdtemp(prefix="grade-validate-"))
+    supply = KernelSupply(settings, expected=len(plan))  # the kernels do not depend on the seed
     try:
         write_notebook(clean_solution(reference), scratch / "reference" / f"{assignment.id}.ipynb")
         write_notebook(release_notebook(reference), scratch / "blank" / f"{assignment.id}.ipynb")
@@ -100,8 +101,9 @@ def validate_assignment(
                 progress(f"{label}, seed {seed}")
             path = scratch / label / f"{assignment.id}.ipynb"
             run_settings = dataclasses.replace(settings, seed=seed)
-            runs.append(_run(label, expected, path, assignment, run_settings, public_checks))
+            runs.append(_run(label, expected, path, assignment, run_settings, public_checks, supply))
     finally:
+        supply.close()
         shutil.rmtree(scratch, ignore_errors=True)
     _judge(runs)
     stale = out_of_date(assignment)
@@ -112,7 +114,13 @@ def validate_assignment(
 
 
 def _run(
-    label: str, expected: str, path: Path, assignment: Assignment, settings: ExecuteSettings, public: Assignment | None
+    label: str,
+    expected: str,
+    path: Path,
+    assignment: Assignment,
+    settings: ExecuteSettings,
+    public: Assignment | None,
+    supply: KernelSupply,
 ) -> ValidationRun:
     public_results: list[ExerciseResult] = []
 
@@ -120,7 +128,7 @@ def _run(
         if public is not None:
             public_results.extend(run_checks(public, probe))
 
-    result = grade_submission(submission_at(path.parent, path), [assignment], settings, with_probe=check_public)
+    result = grade_submission(submission_at(path.parent, path), [assignment], settings, supply, with_probe=check_public)
     ran_public = public is not None and result.status in ("graded", "kernel-died")
     return ValidationRun(label, settings.seed, expected, result, public_results if ran_public else None)
 
