@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.provisioning import LocalProvisioner
+from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 from grader import sandbox
 
@@ -163,7 +164,7 @@ class KernelTemplate:
         while (status := self.poll(pid)) is None:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"forked process {pid} still running after {timeout} s")
-            threading.Event().wait(0.05)
+            time.sleep(0.05)
         return status
 
     def alive(self) -> bool:
@@ -245,18 +246,18 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
-class ForkedProvisioner(LocalProvisioner):  # type: ignore[misc]
+class ForkedProvisioner(LocalProvisioner):
     """A provisioner whose kernels are forked from a `KernelTemplate` instead of started as new processes."""
 
     template: KernelTemplate | None = None
     slot: Path | None = None
     limits: dict[str, int] = {}
 
-    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> dict[str, Any]:
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         assert self.template is not None and self.slot is not None
         env = {name: value for name, value in kwargs.get("env", {}).items() if name != "JPY_PARENT_PID"}
         pid = self.template.fork(self.slot, env=env, limits=self.limits)
-        self.process = ForkedProcess(self.template, pid)
+        self.process = ForkedProcess(self.template, pid)  # type: ignore[assignment]  # Popen's face, see ForkedProcess
         self.pid, self.pgid = pid, None  # not a process of this machine's namespace: never signalled directly
         self.cwd = str(self.slot / "work")
-        return dict(self.connection_info)
+        return self.connection_info
