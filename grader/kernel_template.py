@@ -134,15 +134,19 @@ def _isolate(request, home_files):
     with open("/proc/self/gid_map", "w") as handle:
         handle.write(f"{gid} {gid} 1")
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
-    kept = os.open(own, os.O_PATH | os.O_DIRECTORY)  # opened in the new namespace, so it can be bound back
-    # a private /tmp (the template's, shared by every kernel it forks, disappears under it)
+    # opened in the new namespace, so they can be bound back once covered
+    kept = os.open(own, os.O_PATH | os.O_DIRECTORY)
+    readable = {path: os.open(path, os.O_PATH) for path in sorted(request["keep"], key=len) if _under("/tmp", path)}
+    # a private /tmp (the template's, shared by every kernel it forks, disappears under it) ...
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
     if os.path.isdir(slots):  # the slots folder lives outside /tmp: cover it too
         _mount("tmpfs", slots, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
-    # ... and put back this kernel's own folder alone
-    os.makedirs(own, exist_ok=True)
-    _mount(f"/proc/self/fd/{kept}", own, None, MS_BIND)
-    os.close(kept)
+    # ... with what lived under it and must stay: the Python installation (read-only, as it was
+    # bound into the template) and this kernel's own folder alone
+    for path, fd in [*readable.items(), (own, kept)]:
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        os.close(fd)
     _write_files(request["home"], home_files)
     for name, value in request["limits"].items():
         resource.setrlimit(getattr(resource, name), (value, value))
@@ -151,6 +155,10 @@ def _isolate(request, home_files):
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(request["workdir"])
+
+
+def _under(folder, path):
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def _exit_status(status):
@@ -248,6 +256,7 @@ def main():
         try:
             if operation == "fork":
                 request["close"] = [control_in.fileno(), control_out.fileno()]
+                request["keep"] = config.get("keep", [])
                 pid = os.fork()
                 if pid == 0:
                     try:

@@ -13,6 +13,11 @@ and then, when `bwrap` works on this machine, inside a bubblewrap sandbox:
   process, and every process it starts dies with it), no capabilities, and
   uid 65534 (nobody) inside a user namespace.
 
+Kernels forked from a kernel template (grader/template.py, the default for a
+batch) run inside the template's bubblewrap sandbox, which is built the same
+way, and before any student code isolate themselves from the template and from
+each other in namespaces of their own (grader/kernel_template.py).
+
 Where bubblewrap is missing or cannot create namespaces, the kernel still gets
 the limits, a throw-away working folder and a scrubbed environment, and
 `Isolation.summary` says what is not enforced; the report shows it.

@@ -106,10 +106,11 @@ class KernelTemplate:
         code.mkdir()
         script = code / "kernel_template.py"
         script.write_text(template_source(), encoding="utf-8")
-        config: dict[str, Any] = {"home": HOME, "font_cache": str(fonts)}
+        readable = [p for p in sandbox.python_roots(python) if not (p == self.scratch or self.scratch in p.parents)]
+        # what each forked kernel keeps visible when it covers /tmp with its own
+        config: dict[str, Any] = {"home": HOME, "font_cache": str(fonts), "keep": [str(p) for p in readable]}
         if preload is not None:
             config["preload"] = preload
-        readable = [p for p in sandbox.python_roots(python) if not (p == self.scratch or self.scratch in p.parents)]
         command = sandbox.bubblewrap_arguments(
             [python, str(script), json.dumps(config)], [self.slots], [*readable, fonts, code]
         )
