@@ -102,7 +102,8 @@ def test_forked_and_launched_kernels_give_the_same_outputs(tmp_path):
     nb = notebook(
         code("import random, numpy as np, torch\nprint(random.random(), np.random.rand(), torch.rand(2).tolist())\nprint(hash('abc'))"),
         code("import matplotlib.pyplot as plt\nplt.plot([1, 2])"),  # shown without plt.show(), as in Jupyter
-        code("import os, sys\nprint(sorted(os.listdir('.')), os.getuid(), 'torch' in sys.modules)"),
+        # a module the template did not import: loaded from the Python installation, wherever it lives
+        code("import os, sys, sklearn.linear_model\nprint(sorted(os.listdir('.')), os.getuid(), 'torch' in sys.modules)"),
     )
     outputs = {}
     for start in KERNEL_STARTS:
