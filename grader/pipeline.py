@@ -225,11 +225,24 @@ def _start_worker(settings: ExecuteSettings, devices: Any) -> None:
     """In each worker process: its GPU (or none), and a kernel supply that launches the next kernel
     while one is graded."""
     global _worker_supply
+    _die_with_parent()
     device = devices.get()
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = device  # inherited by this worker's kernels
     _worker_supply = KernelSupply(settings)
     atexit.register(_worker_supply.close)
+
+
+def _die_with_parent() -> None:
+    """On Linux, end this worker (and so its kernels) when the grader dies, even by SIGKILL:
+    a pool worker would otherwise wait forever for work, holding its kernel template."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the pool's own shutdown still ends the worker when the grader exits normally
 
 
 def visible_gpus() -> list[str]:
