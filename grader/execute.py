@@ -336,13 +336,20 @@ def prepare_kernel(settings: ExecuteSettings, source: template.KernelTemplate | 
     environment = {**kernel_environment(home, settings.threads), sandbox.TOKEN_VARIABLE: token}
     launched = time.perf_counter()
     run_sync(manager.start_kernel)(env=environment, stdout=log, stderr=log, cwd=str(workdir))
+    return PreparedKernel(scratch, manager, _warm_up(manager, settings), log, token, launched)
+
+
+def _warm_up(manager: sandbox.SandboxedKernelManager, settings: ExecuteSettings) -> BlockingKernelClient:
+    """Connect to a starting kernel and queue the grader's set-up (probe helper, imports, seeds).
+
+    The request waits until the kernel is up; its answer is not awaited (the set-up is repeated, cheaply, later).
+    """
     channel = BlockingKernelClient()
     channel.load_connection_info(manager.get_connection_info())
     channel.start_channels()
-    # queued until the kernel is up; its answer is not awaited (the set-up is repeated, cheaply, later)
     warm_up = f"{_install_code()}\n_grader_probe.setup({settings.seed}, {settings.threads})"
     channel.execute(warm_up, silent=True, store_history=False)
-    return PreparedKernel(scratch, manager, channel, log, token, launched)
+    return channel
 
 
 def _fork_kernel(settings: ExecuteSettings, source: template.KernelTemplate) -> PreparedKernel:
@@ -358,11 +365,7 @@ def _fork_kernel(settings: ExecuteSettings, source: template.KernelTemplate) -> 
     environment = {**kernel_environment(Path(template.HOME), settings.threads), sandbox.TOKEN_VARIABLE: token}
     launched = time.perf_counter()
     run_sync(manager.start_kernel)(env=environment)
-    channel = BlockingKernelClient()
-    channel.load_connection_info(manager.get_connection_info())
-    channel.start_channels()
-    channel.execute(f"{_install_code()}\n_grader_probe.setup({settings.seed}, {settings.threads})", silent=True, store_history=False)
-    return PreparedKernel(slot, manager, channel, log, token, launched, forked=True)
+    return PreparedKernel(slot, manager, _warm_up(manager, settings), log, token, launched, forked=True)
 
 
 def start_template(settings: ExecuteSettings) -> template.KernelTemplate | None:

@@ -242,7 +242,8 @@ def main():
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # a kernel cannot read or write the template's memory
     del sys.path[0]  # this script's folder: nothing to import from there
     home = config["home"]
-    shutil.copytree(config["font_cache"], os.path.join(home, ".matplotlib"), dirs_exist_ok=True)
+    if config.get("font_cache"):
+        shutil.copytree(config["font_cache"], os.path.join(home, ".matplotlib"), dirs_exist_ok=True)
     home_files = _read_tree(home)  # each kernel gets its own copy of the template's home
     started = time.perf_counter()
     loaded = _preload(config.get("preload", PRELOAD))

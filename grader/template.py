@@ -56,7 +56,6 @@ def kernel_python(kernel_name: str) -> str | None:
     if argv[0] in {"python", f"python{sys.version_info[0]}", "python%i.%i" % sys.version_info[:2]}:
         return sys.executable  # as jupyter_client does: the kernel runs in the grader's Python
     return shutil.which(argv[0]) or argv[0]
-    return None
 
 
 @functools.lru_cache(maxsize=4)
@@ -98,22 +97,19 @@ class KernelTemplate:
         self._names = itertools.count(1)
         self._lock = threading.Lock()
         self._ready: dict[str, Any] | None = None
-        fonts = self.scratch / "fonts"  # the template's own copy of the font cache, read-only inside
-        fonts.mkdir()
-        if font_cache is not None:
-            shutil.copytree(font_cache, fonts, dirs_exist_ok=True)
         code = self.scratch / "code"  # the template's source, read-only inside
         code.mkdir()
         script = code / "kernel_template.py"
         script.write_text(template_source(), encoding="utf-8")
         readable = [p for p in sandbox.python_roots(python) if not (p == self.scratch or self.scratch in p.parents)]
         # what each forked kernel keeps visible when it covers /tmp with its own
-        config: dict[str, Any] = {"home": HOME, "font_cache": str(fonts), "keep": [str(p) for p in readable]}
+        config: dict[str, Any] = {"home": HOME, "keep": [str(p) for p in readable]}
         if preload is not None:
             config["preload"] = preload
-        command = sandbox.bubblewrap_arguments(
-            [python, str(script), json.dumps(config)], [self.slots], [*readable, fonts, code]
-        )
+        if font_cache is not None:  # read-only inside; the template copies it into its home
+            config["font_cache"] = str(font_cache)
+            readable.append(font_cache)
+        command = sandbox.bubblewrap_arguments([python, str(script), json.dumps(config)], [self.slots], [*readable, code])
         self.log = open(self.scratch / "template.log", "wb")  # noqa: SIM115 - closed in close()
         self.process = subprocess.Popen(
             command,
@@ -139,7 +135,6 @@ class KernelTemplate:
 
     def fork(self, slot: Path, env: dict[str, str], limits: dict[str, int], command: str = "kernel") -> int:
         """Fork a kernel into `slot`; return its process number (as the template knows it)."""
-        self.ready()
         request = {
             "op": "fork",
             "slot": str(slot),
