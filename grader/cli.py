@@ -23,7 +23,7 @@ from rich.text import Text
 from grader.assignment import AssignmentError
 from grader.discover import Submission
 from grader.execute import KERNEL_STARTS, ExecuteSettings, KernelNotFound
-from grader.sandbox import Limits
+from grader.sandbox import SANDBOX_MODES, Limits, SandboxUnavailable, unsandboxed_reason
 from grader.feedback import AUDIENCES
 from grader.intake import IntakeError, require_source
 from grader.lateness import LatePolicy, parse_penalty, parse_percent, parse_time, read_submission_times
@@ -128,8 +128,9 @@ def grade_command(argv: list[str]) -> int:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
     try:
+        warn_if_unsandboxed(settings, console)
         summary = _grade_with_progress(args, settings, console, late, times)
-    except (AssignmentError, KernelNotFound, IntakeError) as exc:
+    except (AssignmentError, KernelNotFound, IntakeError, SandboxUnavailable) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
     Console().print(summary_table(summary))
@@ -141,6 +142,16 @@ def grade_command(argv: list[str]) -> int:
     return 0
 
 
+def warn_if_unsandboxed(settings: ExecuteSettings, console: Console) -> None:
+    """Say before anything runs that kernels will not be isolated, and why; raise SandboxUnavailable under required."""
+    reason = unsandboxed_reason(settings.sandbox)
+    if reason:
+        console.print(
+            f"[bold red]warning: student code will run WITHOUT the sandbox[/] ({escape(reason)}): it can read what "
+            "you can read, reach the network and signal your processes. Use --sandbox required to refuse instead."
+        )
+
+
 def add_kernel_options(parser: argparse.ArgumentParser) -> None:
     """The options every command that runs notebooks shares."""
     parser.add_argument("--kernel", default=DEFAULTS.kernel_name, help="Jupyter kernel name (default: python3, the grader's own Python)")
@@ -150,7 +161,14 @@ def add_kernel_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed for Python, NumPy and torch before the student's code (default: %(default)s)")
     parser.add_argument("--memory-mb", type=int, default=DEFAULTS.limits.memory_mb, help="address-space limit of a kernel in MiB, 0 for none (default: %(default)s)")
     parser.add_argument("--cpu-seconds", type=int, default=DEFAULTS.limits.cpu_seconds, help="CPU-time limit of a kernel, 0 for none (default: %(default)s)")
-    parser.add_argument("--no-sandbox", action="store_true", help="do not use the bubblewrap sandbox even where it works (limits still apply)")
+    parser.add_argument(
+        "--sandbox",
+        choices=SANDBOX_MODES,
+        default=DEFAULTS.sandbox,
+        help="auto: isolate kernels in a bubblewrap sandbox where it works, say so loudly where it does not; "
+        "required: refuse to grade unisolated; off: no sandbox (limits still apply) (default: %(default)s)",
+    )
+    parser.add_argument("--no-sandbox", dest="sandbox", action="store_const", const="off", help="the same as --sandbox off")
     parser.add_argument(
         "--kernel-start",
         choices=KERNEL_STARTS,
@@ -174,7 +192,7 @@ def execute_settings(args: argparse.Namespace) -> ExecuteSettings:
             submission_timeout=args.submission_timeout,
             seed=args.seed,
             limits=Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds),
-            isolate=not args.no_sandbox,
+            sandbox=args.sandbox,
             kernel_start=args.kernel_start,
         )
     except ValueError as exc:
@@ -296,7 +314,8 @@ def validate_command(argv: list[str]) -> int:
     try:
         settings = execute_settings(args)
         seeds = parse_seeds(args.seeds)
-    except ValueError as exc:
+        warn_if_unsandboxed(settings, console)
+    except (ValueError, SandboxUnavailable) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
     valid = True

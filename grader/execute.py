@@ -64,14 +64,22 @@ class ExecuteSettings:
     seed: int = 0
     threads: int = 1  # intra-op threads per kernel: deterministic and fair under load
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
-    isolate: bool = True  # run kernels in a bubblewrap sandbox when it works here
+    # "auto": a bubblewrap sandbox where it works here; "required": refuse to grade without one; "off": none
+    sandbox: str = "auto"
     interrupt_grace: int = 10  # seconds a timed-out cell gets to honour the interrupt before the kernel is killed
     submission_timeout: int = 1800  # seconds for all of a notebook's cells together
     # "fork": a batch's kernels are forked from a sandboxed template that has imported the libraries once;
     # "launch": every kernel is a new process that imports them itself (also the fallback where forking fails)
     kernel_start: str = "fork"
 
+    @property
+    def isolate(self) -> bool:
+        """Whether kernels are to run in the bubblewrap sandbox (where it works)."""
+        return self.sandbox != "off"
+
     def __post_init__(self) -> None:
+        if self.sandbox not in sandbox.SANDBOX_MODES:
+            raise ValueError(f"Invalid sandbox {self.sandbox!r}: use one of {', '.join(sandbox.SANDBOX_MODES)}")
         if self.kernel_start not in KERNEL_STARTS:
             raise ValueError(f"Invalid kernel start {self.kernel_start!r}: use one of {', '.join(KERNEL_STARTS)}")
         for name in ("cell_timeout", "probe_timeout", "threads", "interrupt_grace", "submission_timeout"):
@@ -453,6 +461,9 @@ def run_notebook(
         with client.setup_kernel(cleanup_kc=True):  # the kernel is running: this connects and waits for it
             live = _connect(client, kernel, settings)
             live.result.isolation = sandbox.describe(settings.limits, kernel.manager.use_bubblewrap, kernel.forked).summary
+            if not kernel.manager.use_bubblewrap:
+                off = "the sandbox was turned off (--sandbox off)"
+                live.result.unsandboxed = (sandbox.bubblewrap_problem() if settings.isolate else off) or "bubblewrap did not start"
             _execute_cells(client, nb, live.result, settings)
             if live.result.kernel_died:
                 live.result.kernel_message += _log_tail(kernel.log)

@@ -23,6 +23,7 @@ from typing import Any
 
 import nbformat
 
+from grader import sandbox
 from grader.assignment import Assignment, load_assignments
 from grader.check import run_checks
 from grader.discover import Submission, assignment_of, discover, identify
@@ -104,6 +105,7 @@ def grade_folder(
     started = time.perf_counter()
     assignments = load_assignments(solutions or default_solutions_dir())
     require_kernel(settings.kernel_name)
+    sandbox.unsandboxed_reason(settings.sandbox)  # raises SandboxUnavailable under --sandbox required
     gradebook = Gradebook(out / "gradebook.sqlite")
     fingerprints = {} if force else gradebook.fingerprints()
     # Unreadable and unknown notebooks have no spec hash: they are cheap to look at again.

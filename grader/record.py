@@ -283,15 +283,39 @@ def write_grades_csv(results: list[SubmissionResult], out_dir: Path) -> Path:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in sorted(results, key=lambda r: r.submission):
-        writer.writerow(
-            (
-                r.submission, r.student, r.assignment, _number(r.score), _number(r.max_score), r.status, r.message,
-                r.student_name, r.submitted_at, _number(r.late_penalty),
-            )
+        row = (
+            r.submission, r.student, r.assignment, _number(r.score), _number(r.max_score), r.status, r.message,
+            r.student_name, r.submitted_at, _number(r.late_penalty),
         )
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
     path = out_dir / "grades.csv"
     write_atomically(path, buffer.getvalue())
     return path
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """`cell` as a spreadsheet shows it literally: a leading `'` before what Excel or Sheets would run as a formula.
+
+    Student-made text (folder and file names, messages quoting their code) reaches our CSVs; OWASP's
+    advice against CSV injection is to prefix cells starting with = + - @ tab or carriage return.
+    Numbers we write ourselves (a negative score cannot occur) pass unchanged. A lone carriage
+    return becomes a newline: Python's csv module quotes "\n" in a cell, not "\r".
+    """
+    cell = cell.replace("\r\n", "\n").replace("\r", "\n")
+    if cell.startswith(_FORMULA_STARTS) and not _is_number(cell):
+        return "'" + cell
+    return cell
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _number(value: float) -> str:

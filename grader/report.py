@@ -168,10 +168,17 @@ def render_index(results: list[SubmissionResult], audience: Audience = "ta") -> 
             results=sorted(results, key=index_order),
             status_counts=count_statuses(results),
             flag_counts=count_flags(results),
+            unsandboxed=unsandboxed_reasons(results),
             assignments=summarise_assignments(results),
             audience=audience,
         )
     )
+
+
+def unsandboxed_reasons(results: list[SubmissionResult]) -> list[tuple[str, int]]:
+    """(why, how many) for the kernels that ran without the sandbox, most frequent reason first."""
+    counts: Counter[str] = Counter(r.execution.unsandboxed for r in results if r.execution and r.execution.unsandboxed)
+    return counts.most_common()
 
 
 def submission_flags(result: SubmissionResult) -> list[str]:

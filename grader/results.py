@@ -70,6 +70,7 @@ class ExecutionResult:
     kernel_start_seconds: float = 0.0
     execute_seconds: float = 0.0
     isolation: str = ""  # what the kernel's sandbox enforced, in words
+    unsandboxed: str = ""  # why the kernel ran without the bubblewrap sandbox, with the fix; "" when it had one
 
 
 @dataclass

