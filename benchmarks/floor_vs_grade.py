@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from grader.execute import KERNEL_STARTS, ExecuteSettings
+from grader.settings import KERNEL_STARTS, ExecuteSettings
 from grader.pipeline import BatchSummary, grade_folder
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from grader.assignment import Assignment
-from grader.execute import KernelDied, ProbeError, ProbeTimeout
+from grader.channel import KernelDied, ProbeError, ProbeTimeout
 from grader.probe import ObjectNotFound, Probe
 from grader.results import VISIBILITIES, CheckOutcome, CheckResult, ExerciseResult, Visibility
 

@@ -22,7 +22,8 @@ from rich.text import Text
 
 from grader.assignment import AssignmentError
 from grader.discover import Submission
-from grader.execute import KERNEL_STARTS, ExecuteSettings, KernelNotFound
+from grader.kernels import KernelNotFound
+from grader.settings import KERNEL_STARTS, ExecuteSettings
 from grader.sandbox import SANDBOX_MODES, Limits, SandboxUnavailable, unsandboxed_reason
 from grader.feedback import AUDIENCES
 from grader.intake import IntakeError, require_source

@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 from grader.assignment import Assignment
 from grader.intake import parse_lms_name
 
@@ -163,3 +165,34 @@ def _reference_words(assignment: Assignment) -> set[str]:
 @functools.lru_cache(maxsize=32)
 def _notebook_words(path: Path) -> set[str]:
     return _words(json.loads(path.read_text(encoding="utf-8")))
+
+
+def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
+    """The notebook as version 4 and a note, or None and why it cannot be graded."""
+    text, note = decode_notebook_bytes(path.read_bytes())
+    try:
+        nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+    except Exception as exc:
+        return None, f"not a readable notebook: {type(exc).__name__}: {str(exc)[:300]}"
+    version = nb.get("nbformat")
+    if version != 4:
+        try:
+            nb = nbformat.convert(nb, 4)
+        except Exception as exc:
+            return None, f"nbformat {version} notebook that could not be converted: {exc}"
+        note = "; ".join(filter(None, [note, f"converted from nbformat {version} to 4"]))
+    if not any(cell.get("cell_type") == "code" and cell.get("source", "").strip() for cell in nb.cells):
+        return None, "the notebook has no code to run (no non-empty code cells)"
+    return nb, note
+
+
+def decode_notebook_bytes(data: bytes) -> tuple[str, str]:
+    """The notebook's text and a note: UTF-8 (with or without a byte-order mark), else Windows-1252/Latin-1."""
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as exc:
+        note = f"not UTF-8 (byte {exc.start}); read as Windows-1252/Latin-1"
+    try:
+        return data.decode("cp1252"), note
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), note

@@ -24,7 +24,8 @@ from typing import Any
 
 from grader.assignment import Assignment, load_assignments
 from grader.discover import Submission
-from grader.execute import ExecuteSettings, KernelSupply, PreparedKernel
+from grader.kernels import KernelSupply, PreparedKernel
+from grader.settings import ExecuteSettings
 from grader.results import SubmissionResult
 
 Bundle = dict[str, bytes]  # relative path -> file content
@@ -80,7 +81,7 @@ class _TaskKernels:
 
 def grade_task(notebook: bytes, submission: dict[str, str], files: Bundle, settings: ExecuteSettings) -> dict[str, Any]:
     """Runs on a worker: unpack, grade one submission, return its result as plain data."""
-    from grader.pipeline import grade_submission  # imported on the worker
+    from grader.grade import grade_submission  # imported on the worker
 
     with tempfile.TemporaryDirectory(prefix="grade-task-") as scratch:
         root = Path(scratch)

@@ -11,37 +11,25 @@ ask it questions; `run_notebook` is a context manager for that reason.
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
-import os
-import queue
 import re
-import secrets
-import shutil
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import nbformat
-from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from grader import sandbox, template
+from grader import sandbox
+from grader.channel import LiveKernel
+from grader.kernels import PreparedKernel, prepare_kernel
 from grader.results import CellResult, ExecutionResult
+from grader.settings import ExecuteSettings
 
-MIME = "application/x-grader+json"
 STDOUT_BUDGET = 20_000  # characters of stdout kept per cell
 TRACEBACK_BUDGET = 20_000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -51,40 +39,6 @@ _NEUTRALISED = re.compile(
     r"|from\s+google\.colab\b|import\s+google\.colab\b|drive\.mount\(|files\.(upload|download)\().*$",
     re.M,
 )
-
-
-KERNEL_STARTS = ("fork", "launch")
-
-
-@dataclass(frozen=True)
-class ExecuteSettings:
-    kernel_name: str = "python3"
-    cell_timeout: int = 300  # seconds per cell
-    probe_timeout: int = 60  # seconds per probe request
-    seed: int = 0
-    threads: int = 1  # intra-op threads per kernel: deterministic and fair under load
-    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
-    # "auto": a bubblewrap sandbox where it works here; "required": refuse to grade without one; "off": none
-    sandbox: str = "auto"
-    interrupt_grace: int = 10  # seconds a timed-out cell gets to honour the interrupt before the kernel is killed
-    submission_timeout: int = 1800  # seconds for all of a notebook's cells together
-    # "fork": a batch's kernels are forked from a sandboxed template that has imported the libraries once;
-    # "launch": every kernel is a new process that imports them itself (also the fallback where forking fails)
-    kernel_start: str = "fork"
-
-    @property
-    def isolate(self) -> bool:
-        """Whether kernels are to run in the bubblewrap sandbox (where it works)."""
-        return self.sandbox != "off"
-
-    def __post_init__(self) -> None:
-        if self.sandbox not in sandbox.SANDBOX_MODES:
-            raise ValueError(f"Invalid sandbox {self.sandbox!r}: use one of {', '.join(sandbox.SANDBOX_MODES)}")
-        if self.kernel_start not in KERNEL_STARTS:
-            raise ValueError(f"Invalid kernel start {self.kernel_start!r}: use one of {', '.join(KERNEL_STARTS)}")
-        for name in ("cell_timeout", "probe_timeout", "threads", "interrupt_grace", "submission_timeout"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"Invalid {name} {getattr(self, name)!r}: must be at least 1")
 
 
 OUTPUT_BUDGET = 2_000_000  # bytes of outputs kept per cell; the rest is dropped with a note
@@ -145,297 +99,6 @@ def _content_size(content: dict[str, Any]) -> int:
     return len(str(content.get("text", ""))) + sum(len(str(v)) for v in values)
 
 
-class KernelNotFound(ValueError):
-    """The configured kernel name is not installed."""
-
-
-def require_kernel(name: str) -> None:
-    """Raise KernelNotFound, naming the installed kernels, unless kernel `name` exists."""
-    manager = KernelSpecManager()
-    try:
-        manager.get_kernel_spec(name)
-    except NoSuchKernel:
-        installed = ", ".join(sorted(manager.find_kernel_specs())) or "none"
-        raise KernelNotFound(f"Invalid kernel {name!r} from --kernel: installed kernels are {installed}") from None
-
-
-class ProbeError(RuntimeError):
-    """The student's object raised while the probe used it."""
-
-    def __init__(self, error: str, message: str, traceback: str) -> None:
-        super().__init__(f"{error}: {message}")
-        self.error, self.message, self.traceback = error, message, traceback
-
-
-class ProbeTimeout(RuntimeError):
-    """A probe request did not answer within the probe timeout (the kernel was interrupted)."""
-
-
-class KernelDied(RuntimeError):
-    """The kernel is no longer running, so nothing more can be asked of it."""
-
-
-@dataclass
-class LiveKernel:
-    """A kernel that has run a notebook and still holds the student's namespace."""
-
-    client: NotebookClient
-    channel: BlockingKernelClient
-    settings: ExecuteSettings
-    result: ExecutionResult
-    requests: int = 0
-    request_seconds: float = 0.0
-    _dead: bool = field(default=False)
-
-    def request(self, method: str, **arguments: Any) -> Any:
-        """Ask the kernel-side helper `method(**arguments)`; return its plain-data answer."""
-        if self._dead or self.result.kernel_died:
-            raise KernelDied("the kernel died earlier: " + self.result.kernel_message)
-        code = f"_grader_probe.respond({method!r}, {json.dumps(json.dumps(arguments))})"
-        started = time.perf_counter()
-        try:
-            answer = self._execute(code)
-        finally:
-            self.requests += 1
-            self.request_seconds += time.perf_counter() - started
-        if not answer.get("ok"):
-            raise ProbeError(
-                str(answer.get("error", "Error")),
-                str(answer.get("message", "")),
-                str(answer.get("traceback", "")),
-            )
-        return answer.get("value")
-
-    def _execute(self, code: str) -> dict[str, Any]:
-        answers: list[dict[str, Any]] = []
-
-        def collect(msg: dict[str, Any]) -> None:
-            if msg["msg_type"] == "display_data":
-                data = msg["content"].get("data", {})
-                if isinstance(data.get(MIME), dict):
-                    answers.append(data[MIME])
-
-        timeout = self.settings.probe_timeout
-        try:
-            self.channel.execute_interactive(
-                code, store_history=False, allow_stdin=False, timeout=timeout, output_hook=collect
-            )
-        except TimeoutError as exc:
-            self._recover_from_timeout()
-            raise ProbeTimeout(f"no answer within {timeout} s; the kernel was interrupted") from exc
-        if not answers:
-            if not self._alive():
-                self._dead = True
-                raise KernelDied("the kernel died while answering a probe")
-            raise ProbeError("NoAnswer", "the kernel sent no answer to the probe", "")
-        return answers[-1]
-
-    def _recover_from_timeout(self) -> None:
-        run_sync(self._manager().interrupt_kernel)()
-        try:  # drain the interrupted request's reply so the next request starts clean
-            while True:
-                self.channel.get_shell_msg(timeout=5)
-        except queue.Empty:
-            pass
-        if not self._alive():
-            self._dead = True
-
-    def _manager(self) -> AsyncKernelManager:
-        assert isinstance(self.client.km, AsyncKernelManager), "nbclient starts an AsyncKernelManager"
-        return self.client.km
-
-    def _alive(self) -> bool:
-        return bool(run_sync(self._manager().is_alive)())
-
-
-def helper_source() -> str:
-    return (Path(__file__).parent / "kernel_helper.py").read_text(encoding="utf-8")
-
-
-def kernel_environment(home: Path, threads: int) -> dict[str, str]:
-    """A scrubbed environment: only what Python and Jupyter need, no grader secrets.
-
-    HOME (where IPython keeps its profile) is a throw-away folder beside the
-    working directory, so the working directory holds only the submission.
-    """
-    keep = ("PATH", "LANG", "LC_ALL", "TZ", "VIRTUAL_ENV", "CUDA_VISIBLE_DEVICES", "SYSTEMROOT")
-    env = {name: os.environ[name] for name in keep if name in os.environ}
-    env.update(
-        HOME=str(home),
-        TMPDIR=str(home),
-        MPLCONFIGDIR=str(home / ".matplotlib"),
-        OMP_NUM_THREADS=str(threads),
-        MKL_NUM_THREADS=str(threads),
-        PYTHONHASHSEED="0",
-        CUBLAS_WORKSPACE_CONFIG=":4096:8",  # lets cuBLAS be deterministic
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONNOUSERSITE="1",
-    )
-    return env
-
-
-@functools.lru_cache(maxsize=1)
-def prebuilt_font_cache() -> Path:
-    """Matplotlib's font cache, built once per machine and version (building it takes seconds).
-
-    Kernels get a copy (see `_copy_font_cache`), so no kernel ever writes here.
-    """
-    version = metadata.version("matplotlib")
-    path = Path(tempfile.gettempdir()) / f"grader-mplcache-{os.getuid()}-{version}"
-    if not path.is_dir():
-        building = Path(tempfile.mkdtemp(prefix="grader-mplcache-building-"))
-        environment = {**os.environ, "MPLCONFIGDIR": str(building)}
-        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=environment, capture_output=True, timeout=120)
-        try:
-            os.replace(building, path)  # atomic: a concurrent grader either sees all of it or builds its own
-        except OSError:
-            shutil.rmtree(building, ignore_errors=True)
-    return path
-
-
-def _copy_font_cache(home: Path) -> None:
-    """Each kernel gets its own copy: a student cannot poison the cache another kernel reads."""
-    shutil.copytree(prebuilt_font_cache(), home / ".matplotlib", dirs_exist_ok=True)
-
-
-@dataclass
-class PreparedKernel:
-    """A sandboxed kernel launched ahead of need, already importing what notebooks use.
-
-    Launching returns at once; the kernel process starts Python and runs the
-    grader's set-up (installing the probe helper, importing torch and NumPy)
-    on its own, while the grader is busy with the previous submission. It is
-    still used for exactly one submission.
-    """
-
-    scratch: Path
-    manager: sandbox.SandboxedKernelManager
-    channel: BlockingKernelClient
-    log: Any  # the kernel's stdout and stderr, a file outside its folders
-    token: str  # in the kernel's environment: finds every process it started
-    launched: float
-    forked: bool = False  # forked from a kernel template rather than launched as a new process
-
-    @property
-    def workdir(self) -> Path:
-        return self.scratch / "work"
-
-    def close(self) -> None:
-        """Kill the kernel and everything it started, and remove its folders; never raises."""
-        self.channel.stop_channels()
-        _stop(self.manager)
-        sandbox.kill_leftovers(self.token)
-        self.log.close()
-        shutil.rmtree(self.scratch, ignore_errors=True)
-
-
-def prepare_kernel(settings: ExecuteSettings, source: template.KernelTemplate | None = None) -> PreparedKernel:
-    """Launch a sandboxed kernel (forked from `source` when given) and queue its set-up; return without waiting."""
-    if source is not None:
-        return _fork_kernel(settings, source)
-    scratch = Path(tempfile.mkdtemp(prefix="grade-"))
-    workdir, home, sockets = scratch / "work", scratch / "home", scratch / "ipc"
-    for folder in (workdir, home, sockets):
-        folder.mkdir()
-    _copy_font_cache(home)
-    log = tempfile.TemporaryFile()
-    token = secrets.token_hex(16)
-    manager = _kernel_manager(settings, workdir, home, sockets)
-    environment = {**kernel_environment(home, settings.threads), sandbox.TOKEN_VARIABLE: token}
-    launched = time.perf_counter()
-    run_sync(manager.start_kernel)(env=environment, stdout=log, stderr=log, cwd=str(workdir))
-    return PreparedKernel(scratch, manager, _warm_up(manager, settings), log, token, launched)
-
-
-def _warm_up(manager: sandbox.SandboxedKernelManager, settings: ExecuteSettings) -> BlockingKernelClient:
-    """Connect to a starting kernel and queue the grader's set-up (probe helper, imports, seeds).
-
-    The request waits until the kernel is up; its answer is not awaited (the set-up is repeated, cheaply, later).
-    """
-    channel = BlockingKernelClient()
-    channel.load_connection_info(manager.get_connection_info())
-    channel.start_channels()
-    warm_up = f"{_install_code()}\n_grader_probe.setup({settings.seed}, {settings.threads})"
-    channel.execute(warm_up, silent=True, store_history=False)
-    return channel
-
-
-def _fork_kernel(settings: ExecuteSettings, source: template.KernelTemplate) -> PreparedKernel:
-    """A kernel forked from the template, in a slot folder of its own (see `grader.template`)."""
-    slot = source.new_slot()
-    log = open(slot / "kernel.log", "w+b")  # noqa: SIM115 - the kernel appends here; closed by PreparedKernel.close
-    token = secrets.token_hex(16)
-    manager = _kernel_manager(settings, slot / "work", slot, slot)
-    provisioner = template.ForkedProvisioner(kernel_id=secrets.token_hex(8), kernel_spec=manager.kernel_spec, parent=manager)
-    provisioner.template, provisioner.slot = source, slot
-    provisioner.limits = settings.limits.rlimits(gpu=sandbox.gpu_visible())
-    manager.provisioner = provisioner
-    environment = {**kernel_environment(Path(template.HOME), settings.threads), sandbox.TOKEN_VARIABLE: token}
-    launched = time.perf_counter()
-    run_sync(manager.start_kernel)(env=environment)
-    return PreparedKernel(slot, manager, _warm_up(manager, settings), log, token, launched, forked=True)
-
-
-def start_template(settings: ExecuteSettings) -> template.KernelTemplate | None:
-    """A kernel template for these settings, starting its imports now; None where kernels cannot be forked."""
-    if settings.kernel_start != "fork" or not settings.isolate or not template.forking_works(settings.kernel_name):
-        return None
-    python = template.kernel_python(settings.kernel_name)
-    assert python is not None, "forking_works checked the kernel spec"
-    environment = {
-        **kernel_environment(Path(template.HOME), settings.threads),
-        # what ipykernel sets before any notebook imports matplotlib; the template imports it earlier
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-    }
-    return template.KernelTemplate(python, environment, font_cache=prebuilt_font_cache())
-
-
-class KernelSupply:
-    """Kernels for consecutive submissions: taking one launches the next, so start-ups overlap grading.
-
-    With `kernel_start="fork"` the kernels are forked from one template started
-    here (its imports run while the grader sets up); a template that dies is
-    replaced, and where forking fails the kernels are launched as new processes.
-    """
-
-    def __init__(self, settings: ExecuteSettings, expected: int | None = None) -> None:
-        self.settings = settings
-        self.expected = expected  # how many kernels will be taken, when known (None: launch ahead always)
-        self.taken = 0
-        self._next: PreparedKernel | None = None
-        self.template = start_template(settings)
-
-    def take(self) -> PreparedKernel:
-        if self._next is not None and self._next.forked and not (self.template and self.template.alive()):
-            self._next.close()  # forked ahead by a template that has died since: it died with it
-            self._next = None
-        kernel = self._next or self._prepare()
-        self.taken += 1
-        more = self.expected is None or self.taken < self.expected
-        self._next = self._prepare() if more else None
-        return kernel
-
-    def _prepare(self) -> PreparedKernel:
-        if self.template is not None and not self.template.alive():
-            self.template.close()
-            self.template = start_template(self.settings)
-        if self.template is not None:
-            try:
-                return prepare_kernel(self.settings, self.template)
-            except template.TemplateError:
-                self.template.close()
-                self.template = None  # this batch's remaining kernels are launched as new processes
-        return prepare_kernel(self.settings)
-
-    def close(self) -> None:
-        if self._next is not None:
-            self._next.close()
-            self._next = None
-        if self.template is not None:
-            self.template.close()
-            self.template = None
-
-
 @contextmanager
 def run_notebook(
     nb: nbformat.NotebookNode, settings: ExecuteSettings, kernel: PreparedKernel | None = None
@@ -481,37 +144,6 @@ def without_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return copy
 
 
-def _stop(manager: AsyncKernelManager) -> None:
-    """Kill the kernel and everything it started; never raises."""
-    try:
-        if run_sync(manager.is_alive)():
-            run_sync(manager.shutdown_kernel)(now=True)
-        else:
-            run_sync(manager.cleanup_resources)()
-    except Exception:  # a half-started kernel: make sure the process is gone
-        process = getattr(manager.provisioner, "process", None)
-        if process is not None and process.poll() is None:
-            process.kill()
-
-
-def _kernel_manager(settings: ExecuteSettings, workdir: Path, home: Path, sockets: Path) -> sandbox.SandboxedKernelManager:
-    use_bubblewrap = settings.isolate and sandbox.bubblewrap_works()
-    manager = sandbox.SandboxedKernelManager(
-        kernel_name=settings.kernel_name,
-        limits=settings.limits,
-        writable=[workdir, home, sockets],
-        use_bubblewrap=use_bubblewrap,
-        # inside the sandbox there is no network: the grader talks to the kernel over Unix sockets
-        transport="ipc" if use_bubblewrap else "tcp",
-        ip=str(sockets / "kernel") if use_bubblewrap else "127.0.0.1",
-        connection_file=str(sockets / "connection.json"),
-    )
-    # Interrupt by message: the kernel signals its own process group, inside its sandbox.
-    assert manager.kernel_spec is not None, f"no kernel spec {settings.kernel_name!r}"
-    manager.kernel_spec.interrupt_mode = "message"
-    return manager
-
-
 def _log_tail(log: Any, budget: int = 1500) -> str:
     """The end of the kernel's own output, which names the cause of a crash (a signal, MemoryError)."""
     log.seek(0)
@@ -531,18 +163,6 @@ def _connect(client: NotebookClient, kernel: PreparedKernel, settings: ExecuteSe
     info = live.request("setup", seed=settings.seed, threads=settings.threads)
     result.device, result.versions = info["device"], info["versions"]
     return live
-
-
-def _install_code() -> str:
-    """Code that loads the helper as module `_grader_probe` and answers with a first 'ok'."""
-    return (
-        "import sys as _s, types as _t\n"
-        "_grader_probe = _t.ModuleType('_grader_probe')\n"
-        f"exec(compile({helper_source()!r}, '<grader probe>', 'exec'), _grader_probe.__dict__)\n"
-        "_s.modules['_grader_probe'] = _grader_probe\n"
-        "_grader_probe.respond('namespace_names', '{}')\n"
-        "del _s, _t\n"
-    )
 
 
 def _execute_cells(
@@ -644,8 +264,14 @@ def _cell_result(
         if o.get("output_type") in ("display_data", "execute_result")
         and any(k.startswith("image/") for k in o.get("data", {}))
     )
+    missing = library = ""
     if error is not None and error.get("ename") in ("ModuleNotFoundError", "ImportError"):
-        note = "; ".join(filter(None, [note, _missing_package_note(str(error.get("evalue", "")))]))
+        missing, package_note = _missing_package(str(error.get("evalue", "")))
+        note = "; ".join(filter(None, [note, package_note]))
+    elif error is not None:
+        library = library_raising(_ANSI.sub("", "\n".join(error.get("traceback", []))))
+        if library:
+            note = "; ".join(filter(None, [note, library_note(library, str(error.get("ename", "")))]))
     return CellResult(
         index=index,
         tags=[t for t in cell.metadata.get("tags", []) if isinstance(t, str)],
@@ -658,16 +284,45 @@ def _cell_result(
         stdout=_truncate(stdout, STDOUT_BUDGET),
         images=images,
         note=note,
+        execution_count=cell.get("execution_count") if status != "not-run" else None,
+        missing_package=missing,
+        library_error=library,
     )
 
 
-def _missing_package_note(evalue: str) -> str:
-    """A sentence naming the package a failed import needs."""
+def _missing_package(evalue: str) -> tuple[str, str]:
+    """The package a failed import needs, and a sentence naming it."""
     match = re.search(r"No module named '([^']+)'", evalue)
     package = match.group(1).split(".")[0] if match else ""
     if not package:
-        return f"an import failed: {evalue[:200]}"
-    return f"the package `{package}` is not installed in the grading environment; ask the instructor, or use what the course provides"
+        return "", f"an import failed: {evalue[:200]}"
+    return package, (
+        f"the package `{package}` is not installed in the grading environment; ask the instructor, or use what the course provides"
+    )
+
+
+_SITE_FRAME = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z_][A-Za-z0-9_]*)")
+_NOT_LIBRARIES = {"IPython", "ipykernel", "torch", "numpy"}  # their errors are usually the caller's wrong values
+
+
+def library_raising(traceback: str) -> str:
+    """"name version" of the third-party package the error was raised in (its deepest frame), or ""."""
+    frames = _SITE_FRAME.findall(traceback)
+    if not frames or frames[-1] in _NOT_LIBRARIES:
+        return ""
+    package = frames[-1]
+    try:
+        return f"{package} {metadata.version(package)}"
+    except metadata.PackageNotFoundError:
+        return package
+
+
+def library_note(library: str, ename: str) -> str:
+    """A sentence telling a TA that the error came from a library, maybe of another version than the course's."""
+    return (
+        f"the {ename} was raised inside {library}, called from the notebook: the notebook may have been written "
+        f"for another version of {library.split()[0]} than the grading environment's ({library})"
+    )
 
 
 def _truncate(text: str, budget: int) -> str:

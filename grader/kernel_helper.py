@@ -9,6 +9,8 @@ Nothing here knows hidden labels or expected values: it only runs the student's
 objects on inputs the grader sends and reports what came out.
 """
 
+# ruff: noqa: F821 - install_tracking, kept, snapshots and training_evidence come from
+# grader/kernel_tracking.py, which runs first in the same module (see grader/kernels.py)
 import base64
 import inspect
 import json
@@ -50,6 +52,7 @@ def setup(seed, threads):
     import numpy
     import torch
 
+    install_tracking()
     random.seed(seed)
     numpy.random.seed(seed)
     torch.manual_seed(seed)
@@ -74,31 +77,34 @@ def setup(seed, threads):
 # ---------------------------------------------------------------- finding objects
 
 
-def find(spec, candidates, rank=0):
-    """The first candidate variable that fits `spec`.
-
-    `candidates` is a list of [name, how] pairs in the grader's order of
-    preference: names from the exercise's tagged cells, then the assignment's
-    names, then every other name, most recently defined first ("fallback").
-    Among fallback candidates the one of the given `rank` is returned (0: the
-    most recent), so that several roles of one shape map onto several objects.
-    """
-    namespace = _user_namespace()
-    rejected, fitting = [], []
-    for name, how in candidates:
-        if name not in namespace:
+def assess(spec, handles, model=""):
+    """For each candidate handle ("@n", or a variable name): why it does not fit `spec` (None when it
+    fits), and for modules the evidence of training. `model` (a handle) is the model an optimizer
+    role must update: each optimizer's coverage of its parameters is reported."""
+    answers = {}
+    target = _lookup(model) if model else None
+    for handle in handles:
+        try:
+            value = _lookup(handle)
+        except LookupError as exc:
+            answers[handle] = {"misfit": str(exc)}
             continue
-        reason = _misfit(namespace[name], spec) or (_fallback_misfit(namespace[name], spec) if how == "fallback" else None)
-        if reason is not None:
-            if how != "fallback":  # the names the student was asked to use are worth explaining
-                rejected.append([name, reason])
-        elif how != "fallback":
-            return {"found": name, "how": how, "rejected": rejected}
-        else:
-            fitting.append(name)
-            if len(fitting) > rank:
-                return {"found": name, "how": how, "rejected": rejected}
-    return {"found": "", "how": "not-found", "rejected": rejected[:12]}
+        answer = {"misfit": _misfit(value, spec), "type": type(value).__name__}
+        if answer["misfit"] is None and spec["kind"] == "module":
+            answer["training"] = training_evidence(value)
+        if answer["misfit"] is None and spec["kind"] == "optimizer" and target is not None:
+            answer["covers"] = _coverage(value, target)
+        if answer["misfit"] is None and spec["kind"] == "function":
+            answer["name"] = getattr(value, "__name__", "")
+        answers[handle] = answer
+    return answers
+
+
+def _coverage(optimizer, model):
+    """[how many of the model's parameters the optimizer updates, how many it has]."""
+    model_ids = {id(p) for p in model.parameters()}
+    optimizer_ids = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    return [len(model_ids & optimizer_ids), len(model_ids)]
 
 
 def _misfit(value, spec):
@@ -125,24 +131,6 @@ def _misfit_value(value, spec):
     return None
 
 
-def _fallback_misfit(value, spec):
-    """Stricter rules for variables found only by scanning the namespace."""
-    types_ = spec.get("types") or []
-    if types_ and type(value).__name__ not in types_:
-        return "a %s, not one of %s" % (type(value).__name__, ", ".join(types_))
-    hint = spec.get("name_hint") or ""
-    if spec["kind"] == "function" and not hint:
-        return "functions are only matched by tag or name"
-    if spec["kind"] == "function" and hint.lower() not in getattr(value, "__name__", "").lower():
-        return "its name does not contain %r" % hint
-    if spec.get("model_name"):
-        model_ids = {id(p) for p in _lookup(spec["model_name"]).parameters()}
-        optimizer_ids = {id(p) for group in value.param_groups for p in group["params"]}
-        if not model_ids & optimizer_ids:
-            return "it does not update the parameters of `%s`" % spec["model_name"]
-    return None
-
-
 def _misfit_module(value, spec):
     import torch
 
@@ -152,13 +140,27 @@ def _misfit_module(value, spec):
         return None
     x = torch.zeros(4, spec["in_features"])
     out = _time_limited(lambda: _forward(value, x), FIT_SECONDS)
-    expected = spec.get("out_features")
     if not isinstance(out, torch.Tensor):
         return "forward returned %s, not a tensor" % type(out).__name__
-    shape = tuple(out.shape)
-    if expected is None or shape == (4, expected) or (expected == 1 and shape == (4,)):
+    return _output_misfit(tuple(out.shape), spec.get("out_features"), spec.get("contract") or "exact")
+
+
+def _output_misfit(shape, expected, contract):
+    """Why a batch of 4 giving `shape` breaks the output contract, or None.
+
+    exact: `expected` outputs per point ((4,) too when 1); binary: one logit or
+    probability, or two class scores; classes: at least `expected` class scores.
+    """
+    if expected is None:
         return None
-    return "a batch of 4 gave output shape %s, expected (4, %s)" % (shape, expected)
+    widths = {"exact": {expected}, "binary": {1, 2}}.get(contract)
+    width = 1 if shape == (4,) else shape[1] if len(shape) == 2 and shape[0] == 4 else None
+    if width is not None and (width in widths if widths is not None else width >= expected):
+        if shape == (4,) and 1 not in (widths or ()):
+            return "a batch of 4 gave output shape (4,), expected (4, %s)" % expected
+        return None
+    wanted = {"exact": "(4, %s)" % expected, "binary": "(4, 1) or (4, 2)"}.get(contract, "(4, %s or more)" % expected)
+    return "a batch of 4 gave output shape %s, expected %s" % (shape, wanted)
 
 
 def _time_limited(fn, seconds):
@@ -229,6 +231,12 @@ def _user_namespace():
 
 
 def _lookup(name):
+    """The object a variable name or a kept handle ("@n", see grader/kernel_tracking.py) refers to."""
+    if name.startswith("@"):
+        value = kept(int(name[1:]))
+        if value is None:
+            raise LookupError("the object %s is no longer available" % name)
+        return value
     namespace = _user_namespace()
     if name not in namespace:
         raise LookupError("no variable named %r in the notebook" % name)
@@ -292,6 +300,31 @@ def forward(name, inputs):
     if not isinstance(out, torch.Tensor):
         raise TypeError("forward returned %s, not a tensor" % type(out).__name__)
     return _encode(_to_numpy(out.float()))
+
+
+def depends_on_parameters(name, inputs):
+    """Whether the model's outputs on the grader's inputs change when its parameters are perturbed
+    (the parameters are restored afterwards). A model whose answer ignores its weights was not learnt."""
+    import torch
+
+    model = _lookup(name)
+    x = torch.from_numpy(_decode(inputs).astype("float32"))
+    before = _forward(model, x)
+    saved = [p.detach().clone() for p in model.parameters()]
+    if not saved:
+        return False
+    generator = torch.Generator().manual_seed(0)
+    try:
+        with torch.no_grad():
+            for parameter in model.parameters():
+                noise = torch.randn(parameter.shape, generator=generator).to(parameter.device, parameter.dtype)
+                parameter.add_(noise * (parameter.abs().mean() + 0.1))
+        after = _forward(model, x)
+    finally:
+        with torch.no_grad():
+            for parameter, value in zip(model.parameters(), saved):
+                parameter.copy_(value)
+    return bool(not torch.equal(before, after))
 
 
 _recorder_class = None
@@ -434,7 +467,10 @@ def loss_value(name, inputs, targets):
 
 _METHODS = {
     "setup": setup,
-    "find": find,
+    "assess": assess,
+    "snapshots": snapshots,
+    "training": lambda name: training_evidence(_lookup(name)),
+    "depends_on_parameters": lambda name, inputs: depends_on_parameters(name, inputs),
     "namespace_names": namespace_names,
     "forward": forward,
     "forward_ops": forward_ops,

@@ -17,9 +17,13 @@ from __future__ import annotations
 import csv
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from grader.discover import Submission
+from grader.results import SubmissionResult, summary_message
 
 UNITS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
 _PENALTY = re.compile(r"^\s*(?P<rate>\d+(?:\.\d+)?)\s*%\s*/\s*(?P<unit>hour|day|week)s?\s*$", re.I)
@@ -144,3 +148,39 @@ def _duration(span: timedelta) -> str:
     hours, minutes = divmod(rest, 60)
     parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours) + [f"{minutes} min"] * bool(minutes)
     return " ".join(parts[:2]) or "0 min"
+
+
+def settle(
+    result: SubmissionResult,
+    submission: Submission,
+    older: list[Submission],
+    late: LatePolicy | None,
+    submission_times: Mapping[str, datetime],
+) -> None:
+    """Record what the intake knows (name, older notebooks, lateness) and apply the late penalty.
+
+    Runs on fresh and on stored results alike, so a changed deadline or policy never needs
+    a re-grade: the penalty is recomputed from the checks' points every time.
+    """
+    result.student_name = submission.student_name
+    result.superseded = [s.relative_path for s in older]
+    submitted, source = submission_time(submission, submission_times)
+    lateness = assess(late, submitted, source, submission.lms_late)
+    result.submitted_at, result.late_note = lateness.submitted_at, lateness.note
+    if result.status not in ("graded", "kernel-died"):
+        return  # nothing was scored; the message says why
+    earned = sum(e.points for e in result.exercises)
+    result.late_penalty = round(result.max_score * lateness.percent / 100, 2)
+    result.score = round(max(0.0, earned - result.late_penalty), 2) if result.late_penalty else earned
+    older_note = f"{len(older)} older notebook{'s' if len(older) > 1 else ''} not graded" if older else ""
+    result.message = "; ".join(part for part in (summary_message(result), lateness.summary, older_note) if part)
+
+
+def submission_time(submission: Submission, times: Mapping[str, datetime]) -> tuple[datetime | None, str]:
+    """When the submission was handed in, and where that comes from; (None, "") when unknown."""
+    for key in (submission.student, submission.student_name):
+        if key and key in times:
+            return times[key], "from the list of submission times"
+    if submission.submitted_at is not None:
+        return submission.submitted_at, f"from the {submission.lms.capitalize()} file name"
+    return None, ""

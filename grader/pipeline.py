@@ -7,45 +7,34 @@ message, and the next one is graded.
 
 from __future__ import annotations
 
-import atexit
-import functools
-import multiprocessing
 import os
 import time
-import traceback
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from importlib import metadata
+from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import nbformat
 
 from grader import sandbox
-from grader.assignment import Assignment, load_assignments
-from grader.check import run_checks
-from grader.discover import Submission, assignment_of, discover, identify
-from grader.execute import ExecuteSettings, KernelSupply, require_kernel, run_notebook
+from grader.assignment import load_assignments
+from grader.discover import Submission, assignment_of, discover
 from grader.feedback import Audience
+from grader.grade import grader_version, new_result
 from grader.intake import latest_per_student, opened
-from grader.lateness import LatePolicy, assess
-from grader.plots import draw_figures
-from grader.probe import Probe
+from grader.kernels import require_kernel
+from grader.lateness import LatePolicy, settle
+from grader.pool import Progress, grade_all
 from grader.record import (
     Fingerprint,
     Gradebook,
     remove_result_files,
-    write_gradescope_json,
     write_grades_csv,
+    write_gradescope_json,
     write_result_json,
 )
 from grader.report import write_reports
 from grader.results import SubmissionResult
-from grader.tamper import locked_cell_changes
+from grader.settings import ExecuteSettings
 
-Progress = Callable[[Submission, SubmissionResult | None], None]
 
 
 @dataclass(frozen=True)
@@ -55,14 +44,6 @@ class BatchSummary:
     reused: int  # unchanged since the stored result: not executed again
     seconds: float
     superseded: int = 0  # older notebooks of a student for the same assignment, not graded
-
-
-@functools.lru_cache(maxsize=1)
-def grader_version() -> str:
-    try:
-        return metadata.version("nbgrade-torch")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def default_solutions_dir() -> Path:
@@ -142,7 +123,7 @@ def grade_folder(
 
             grade_on_cluster(dask, pending, assignments, settings, record, _failed_remotely, gpu=dask_gpu)
         else:
-            _grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress, per_gpu)
+            grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress, per_gpu)
     replaced = [s.id for group in older.values() for s in group]
     gradebook.forget(replaced)
     remove_result_files(replaced, out)
@@ -150,135 +131,6 @@ def grade_folder(
     ordered = [results[s.id] for s in chosen]
     seconds = time.perf_counter() - started
     return BatchSummary(ordered, len(pending), len(chosen) - len(pending), seconds, superseded=len(replaced))
-
-
-def settle(
-    result: SubmissionResult,
-    submission: Submission,
-    older: list[Submission],
-    late: LatePolicy | None,
-    submission_times: Mapping[str, datetime],
-) -> None:
-    """Record what the intake knows (name, older notebooks, lateness) and apply the late penalty.
-
-    Runs on fresh and on stored results alike, so a changed deadline or policy never needs
-    a re-grade: the penalty is recomputed from the checks' points every time.
-    """
-    result.student_name = submission.student_name
-    result.superseded = [s.relative_path for s in older]
-    submitted, source = submission_time(submission, submission_times)
-    lateness = assess(late, submitted, source, submission.lms_late)
-    result.submitted_at, result.late_note = lateness.submitted_at, lateness.note
-    if result.status not in ("graded", "kernel-died"):
-        return  # nothing was scored; the message says why
-    earned = sum(e.points for e in result.exercises)
-    result.late_penalty = round(result.max_score * lateness.percent / 100, 2)
-    result.score = round(max(0.0, earned - result.late_penalty), 2) if result.late_penalty else earned
-    older_note = f"{len(older)} older notebook{'s' if len(older) > 1 else ''} not graded" if older else ""
-    result.message = "; ".join(part for part in (_summary_message(result), lateness.summary, older_note) if part)
-
-
-def submission_time(submission: Submission, times: Mapping[str, datetime]) -> tuple[datetime | None, str]:
-    """When the submission was handed in, and where that comes from; (None, "") when unknown."""
-    for key in (submission.student, submission.student_name):
-        if key and key in times:
-            return times[key], "from the list of submission times"
-    if submission.submitted_at is not None:
-        return submission.submitted_at, f"from the {submission.lms.capitalize()} file name"
-    return None, ""
-
-
-def _grade_all(
-    pending: list[Submission],
-    assignments: list[Assignment],
-    settings: ExecuteSettings,
-    workers: int,
-    record: Callable[[Submission, SubmissionResult], None],
-    progress: Progress | None,
-    per_gpu: int = 1,
-) -> None:
-    """Grade `pending`, `workers` at a time, recording each result as soon as it is known."""
-    if workers <= 1 or len(pending) <= 1:
-        supply = KernelSupply(settings, expected=len(pending))
-        try:
-            for submission in pending:
-                if progress:
-                    progress(submission, None)
-                record(submission, grade_submission(submission, assignments, settings, supply))
-        finally:
-            supply.close()
-        return
-    # spawn: a clean interpreter per worker (no inherited threads or sockets); pytest runs in each
-    context = multiprocessing.get_context("spawn")
-    devices = context.Queue()
-    for device in gpu_assignments(visible_gpus(), per_gpu, workers):
-        devices.put(device)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings, devices)) as pool:
-        futures = {pool.submit(_grade_in_worker, s, assignments, settings): s for s in pending}
-        for future in as_completed(futures):
-            submission = futures[future]
-            record(submission, _worker_result(future, submission, assignments, settings))
-
-
-_worker_supply: KernelSupply | None = None
-
-
-def _start_worker(settings: ExecuteSettings, devices: Any) -> None:
-    """In each worker process: its GPU (or none), and a kernel supply that launches the next kernel
-    while one is graded."""
-    global _worker_supply
-    _die_with_parent()
-    device = devices.get()
-    if device is not None:
-        os.environ["CUDA_VISIBLE_DEVICES"] = device  # inherited by this worker's kernels
-    _worker_supply = KernelSupply(settings)
-    atexit.register(_worker_supply.close)
-
-
-def _die_with_parent() -> None:
-    """On Linux, end this worker (and so its kernels) when the grader dies, even by SIGKILL:
-    a pool worker would otherwise wait forever for work, holding its kernel template."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # not Linux: the pool's own shutdown still ends the worker when the grader exits normally
-
-
-def visible_gpus() -> list[str]:
-    """The GPUs kernels may use: CUDA_VISIBLE_DEVICES when set, else the NVIDIA devices present."""
-    declared = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if declared is not None:
-        return [d.strip() for d in declared.split(",") if d.strip() and d.strip() != "-1"]
-    return sorted((p.name.removeprefix("nvidia") for p in Path("/dev").glob("nvidia[0-9]*")), key=int)
-
-
-def gpu_assignments(gpus: list[str], per_gpu: int, workers: int) -> list[str | None]:
-    """CUDA_VISIBLE_DEVICES per worker: at most `per_gpu` workers share a GPU, the others get
-    none ("": CPU). Without GPUs every worker keeps the environment as it is (None)."""
-    if not gpus:
-        return [None] * workers
-    slots = [gpu for gpu in gpus for _ in range(per_gpu)]
-    return [slots[i] if i < len(slots) else "" for i in range(workers)]
-
-
-def _grade_in_worker(submission: Submission, assignments: list[Assignment], settings: ExecuteSettings) -> SubmissionResult:
-    return grade_submission(submission, assignments, settings, _worker_supply)
-
-
-def _worker_result(
-    future: Future[SubmissionResult], submission: Submission, assignments: list[Assignment], settings: ExecuteSettings
-) -> SubmissionResult:
-    try:
-        return future.result()
-    except Exception as exc:  # the worker process itself died: grade this one again, alone
-        traceback.print_exc()
-        result = grade_submission(submission, assignments, settings)
-        if result.status == "grader-error":
-            result.message += f" (worker failed first: {type(exc).__name__})"
-        return result
 
 
 def publish(gradebook: Gradebook, out: Path, audience: Audience = "ta") -> int:
@@ -305,138 +157,3 @@ def _failed_remotely(submission: Submission, exc: BaseException) -> SubmissionRe
     return result
 
 
-def new_result(submission: Submission) -> SubmissionResult:
-    """An empty result for `submission`, before anything is known about it."""
-    return SubmissionResult(
-        submission=submission.id,
-        student=submission.student,
-        student_name=submission.student_name,
-        path=submission.relative_path,
-        assignment="",
-        assignment_title="",
-        identified_by="",
-        status="invalid",
-        message="",
-        score=0.0,
-        max_score=0.0,
-        notebook_hash=submission.notebook_hash,
-        grader_version=grader_version(),
-        graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    )
-
-
-def grade_submission(
-    submission: Submission,
-    assignments: list[Assignment],
-    settings: ExecuteSettings,
-    supply: KernelSupply | None = None,
-    with_probe: Callable[[Probe], None] | None = None,
-) -> SubmissionResult:
-    """Execute, probe and check one notebook; never raises.
-
-    `supply` hands out kernels launched ahead; by default one is launched for this notebook.
-    `with_probe`, when given, is called with the live probe after the hidden checks, before
-    the kernel shuts down (`grade validate` runs the public checks there too).
-    """
-    started = time.perf_counter()
-    result = new_result(submission)
-    try:
-        _grade_into(result, submission, assignments, settings, supply, with_probe)
-    except Exception as exc:  # a grader bug must not stop the batch
-        result.status = "grader-error"
-        result.message = f"the grader failed: {type(exc).__name__}: {exc}"
-        result.exercises, result.figures = [], []
-        traceback.print_exc()
-    result.seconds = round(time.perf_counter() - started, 3)
-    return result
-
-
-def _grade_into(
-    result: SubmissionResult,
-    submission: Submission,
-    assignments: list[Assignment],
-    settings: ExecuteSettings,
-    supply: KernelSupply | None,
-    with_probe: Callable[[Probe], None] | None = None,
-) -> None:
-    nb, problem = read_notebook(submission.path)
-    if nb is None:
-        result.status, result.message = "invalid", problem
-        return
-    identification = identify(nb, assignments)
-    result.identified_by = identification.how
-    assignment = identification.assignment
-    if assignment is None:
-        result.status = "unknown-assignment"
-        result.message = "could not tell which assignment this notebook is: " + identification.how
-        return
-    result.assignment, result.assignment_title = assignment.id, assignment.title
-    result.spec_hash = assignment.spec_hash()
-    result.locked_cells_changed = locked_cell_changes(nb, assignment.notebook)
-    with run_notebook(nb, settings, supply.take() if supply else None) as live:
-        probe = Probe(live, assignment, live.result.cells)
-        result.exercises = run_checks(assignment, probe)
-        started = time.perf_counter()
-        plots, result.notes = probe.illustrations()  # after every check: a figure never changes an outcome
-        probing = time.perf_counter() - started
-        result.resolutions = list(probe.resolutions.values())
-        result.execution = live.result
-        if with_probe:
-            with_probe(probe)
-    if problem:
-        live.result.cells[0].note = "; ".join(filter(None, [problem, live.result.cells[0].note]))
-    started = time.perf_counter()
-    result.figures, drawing_notes = draw_figures(plots)
-    result.notes += drawing_notes
-    result.figure_seconds = round(probing + time.perf_counter() - started, 3)
-    result.score = sum(e.points for e in result.exercises)
-    result.max_score = sum(e.max_points for e in result.exercises)
-    result.status = "kernel-died" if live.result.kernel_died else "graded"
-    result.message = _summary_message(result)
-
-
-def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
-    """The notebook as version 4 and a note, or None and why it cannot be graded."""
-    text, note = decode_notebook_bytes(path.read_bytes())
-    try:
-        nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
-    except Exception as exc:
-        return None, f"not a readable notebook: {type(exc).__name__}: {str(exc)[:300]}"
-    version = nb.get("nbformat")
-    if version != 4:
-        try:
-            nb = nbformat.convert(nb, 4)
-        except Exception as exc:
-            return None, f"nbformat {version} notebook that could not be converted: {exc}"
-        note = "; ".join(filter(None, [note, f"converted from nbformat {version} to 4"]))
-    if not any(cell.get("cell_type") == "code" and cell.get("source", "").strip() for cell in nb.cells):
-        return None, "the notebook has no code to run (no non-empty code cells)"
-    return nb, note
-
-
-def decode_notebook_bytes(data: bytes) -> tuple[str, str]:
-    """The notebook's text and a note: UTF-8 (with or without a byte-order mark), else Windows-1252/Latin-1."""
-    try:
-        return data.decode("utf-8-sig"), ""
-    except UnicodeDecodeError as exc:
-        note = f"not UTF-8 (byte {exc.start}); read as Windows-1252/Latin-1"
-    try:
-        return data.decode("cp1252"), note
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), note
-
-
-def _summary_message(result: SubmissionResult) -> str:
-    execution = result.execution
-    if execution is None:
-        return ""
-    parts = list(result.locked_cells_changed)
-    if execution.kernel_died:
-        parts.append(execution.kernel_message)
-    failing = [c for c in execution.cells if c.status in ("error", "timeout")]
-    if failing:
-        numbers = ", ".join(str(c.index) for c in failing[:6]) + (", …" if len(failing) > 6 else "")
-        plural = "s" if len(failing) > 1 else ""
-        parts.append(f"{len(failing)} failing cell{plural} (cell{plural} {numbers})")
-    parts.extend(c.note for c in execution.cells if "is not installed" in c.note)
-    return "; ".join(parts)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.probe import ConfusionData, CurvesData, DecisionBoundaryData, PlotData
+from grader.figure_requests import ConfusionData, CurvesData, DecisionBoundaryData, PlotData
 from grader.results import Figure, FigureKind
 
 DPI = 100

@@ -55,6 +55,9 @@ class CellResult:
     stdout: str = ""  # truncated to a budget
     images: int = 0  # number of image outputs (figures) the cell produced
     note: str = ""  # e.g. "shell escape neutralised"
+    execution_count: int | None = None  # the kernel's count for this run of the cell (None when not run)
+    missing_package: str = ""  # the package a failed import needed
+    library_error: str = ""  # the installed third-party package the cell's error was raised in, e.g. "torchmetrics 1.9.0"
 
 
 @dataclass
@@ -79,8 +82,10 @@ class Resolution:
 
     object: str  # the spec's name for it, e.g. "moons_model"
     found: str  # the student's variable name, "" when not found
-    how: Literal["tag", "name", "fallback", "not-found"]
-    detail: str  # a sentence for the report
+    how: Literal["tag", "name", "fallback", "not-found"]  # fallback: the best fit of its section
+    detail: str  # a sentence for the report: where it was bound, why it was chosen, what was passed over
+    handle: str = ""  # how the probe addresses the kept object in the kernel ("@n")
+    cell: int = 0  # the cell that bound it (1-based among all cells)
 
 
 @dataclass
@@ -201,3 +206,20 @@ def _build(cls: type, data: dict[str, Any], **nested: Any) -> Any:
     kwargs = {k: v for k, v in data.items() if k in names and k not in nested}
     kwargs.update(nested)
     return cls(**kwargs)
+
+
+def summary_message(result: SubmissionResult) -> str:
+    """One line for the class table: changed locked cells, a dead kernel, failing cells, missing packages."""
+    execution = result.execution
+    if execution is None:
+        return ""
+    parts = list(result.locked_cells_changed)
+    if execution.kernel_died:
+        parts.append(execution.kernel_message)
+    failing = [c for c in execution.cells if c.status in ("error", "timeout")]
+    if failing:
+        numbers = ", ".join(str(c.index) for c in failing[:6]) + (", …" if len(failing) > 6 else "")
+        plural = "s" if len(failing) > 1 else ""
+        parts.append(f"{len(failing)} failing cell{plural} (cell{plural} {numbers})")
+    parts.extend(c.note for c in execution.cells if c.missing_package)
+    return "; ".join(parts)

@@ -12,8 +12,10 @@ from pathlib import Path
 
 from grader.assignment import PUBLIC_SPECS, Assignment, AssignmentError, load_public_assignment
 from grader.discover import identify, submission_at
-from grader.execute import ExecuteSettings, require_kernel
-from grader.pipeline import grade_submission, read_notebook
+from grader.kernels import require_kernel
+from grader.settings import ExecuteSettings
+from grader.discover import read_notebook
+from grader.grade import grade_submission
 from grader.results import SubmissionResult
 
 

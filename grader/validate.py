@@ -27,8 +27,9 @@ import nbformat
 from grader.assignment import PUBLIC_SPECS, Assignment, load_assignment
 from grader.check import run_checks
 from grader.discover import submission_at
-from grader.execute import ExecuteSettings, KernelSupply, require_kernel
-from grader.pipeline import grade_submission
+from grader.kernels import KernelSupply, require_kernel
+from grader.settings import ExecuteSettings
+from grader.grade import grade_submission
 from grader.probe import Probe
 from grader.release import clean_solution, out_of_date, release_notebook, write_notebook
 from grader.results import CheckResult, ExerciseResult, SubmissionResult

@@ -10,7 +10,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.assignment import Assignment, load_assignment
-from grader.execute import ExecuteSettings, KernelSupply, LiveKernel, run_notebook
+from grader.channel import LiveKernel
+from grader.execute import run_notebook
+from grader.kernels import KernelSupply
+from grader.settings import ExecuteSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_SOLUTIONS = ROOT / "tests" / "fixtures" / "solutions"

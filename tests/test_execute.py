@@ -5,7 +5,9 @@ import os
 import pytest
 
 from grader import template
-from grader.execute import KERNEL_STARTS, ExecuteSettings, KernelSupply, neutralise, run_notebook
+from grader.execute import neutralise, run_notebook
+from grader.kernels import KernelSupply
+from grader.settings import KERNEL_STARTS, ExecuteSettings
 from tests.conftest import code, live_kernel, notebook
 
 SECRET = "GRADER_TEST_SECRET"

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from grader import sandbox
-from grader.execute import ExecuteSettings
+from grader.settings import ExecuteSettings
 from grader.pipeline import grade_folder
 from tests.conftest import FIXTURE_SOLUTIONS, ROOT
 
@@ -143,8 +143,8 @@ def test_malformed_files_get_clear_messages(batch):
     assert results["invalid-json"].message.startswith("not a readable notebook: NotJSONError")
     assert results["not-a-notebook"].message.startswith("not a readable notebook")
     assert results["empty"].message == "the notebook has no code to run (no non-empty code cells)"
-    assert "read as Windows-1252/Latin-1" in results["non-utf8"].execution.cells[0].note
-    assert "converted from nbformat 3 to 4" in results["nbformat3"].execution.cells[0].note
+    assert any("read as Windows-1252/Latin-1" in note for note in results["non-utf8"].notes)
+    assert any("converted from nbformat 3 to 4" in note for note in results["nbformat3"].notes)
     assert "text matches" in results["no-tags"].identified_by
 
 

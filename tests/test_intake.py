@@ -11,7 +11,7 @@ from grader.cli import main
 from grader.discover import discover
 from grader.intake import IntakeError, LmsName, extract_notebooks, latest_per_student, parse_lms_name
 from grader.lateness import LatePolicy, assess, parse_penalty, parse_time, read_submission_times
-from grader.pipeline import submission_time
+from grader.lateness import submission_time
 from grader.record import Gradebook
 from tests.conftest import FIXTURE_SOLUTIONS, code, notebook, write
 

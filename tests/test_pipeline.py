@@ -157,7 +157,7 @@ def test_one_worker_and_two_workers_give_the_same_grades(batch, tmp_path):
 
 
 def test_gpu_slots_cap_workers_per_gpu_and_fall_back_to_the_cpu():
-    from grader.pipeline import gpu_assignments
+    from grader.pool import gpu_assignments
 
     assert gpu_assignments(["0", "1"], per_gpu=1, workers=3) == ["0", "1", ""]
     assert gpu_assignments(["0"], per_gpu=2, workers=3) == ["0", "0", ""]

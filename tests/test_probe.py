@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from grader.assignment import ObjectSpec
-from grader.execute import ExecuteSettings, ProbeError, ProbeTimeout
-from grader.probe import GRID_SIZE, ObjectNotFound, Probe, assigned_names, decode, default_labeller, encode
+from grader.channel import ProbeError, ProbeTimeout
+from grader.settings import ExecuteSettings
+from grader.figure_requests import GRID_SIZE, default_labeller
+from grader.probe import ObjectNotFound, Probe, decode, encode
 from tests.conftest import code, live_kernel, notebook
 
 CELLS = [
@@ -56,7 +58,8 @@ def test_falls_back_to_the_latest_fitting_module(kernel, mini):
     probe = _probe(kernel, mini, model=_module(names=("missing",)))
     assert probe.resolve("model") == "clf"
     resolution = probe.resolutions["model"]
-    assert resolution.how == "fallback" and "most recently defined nn.Module with 2 inputs" in resolution.detail
+    assert resolution.how == "fallback" and "`clf` as bound in cell 5" in resolution.detail
+    assert "`boom` (cell 6): raised RuntimeError: boom" in resolution.detail  # what was passed over, and why
 
 
 def test_not_found_says_where_it_looked(kernel, mini):
@@ -114,12 +117,6 @@ def test_function_fallback_needs_a_matching_name(kernel, mini):
         _probe(kernel, mini, f=unhinted).resolve("f")
 
 
-def test_assigned_names_reads_the_cell_ast():
-    source = "%matplotlib inline\nx, (y, z) = 1, (2, 3)\ndef f(): pass\nclass C: pass\nfor i in range(2): pass\nw: int = 3"
-    assert assigned_names(source) == ["x", "y", "z", "f", "C", "i", "w"]
-    assert assigned_names("def broken(:") == []
-
-
 def test_arrays_round_trip_and_bad_dtypes_are_refused():
     array = np.arange(6, dtype=np.float32).reshape(2, 3)
     assert np.array_equal(decode(encode(array)), array)
@@ -156,7 +153,7 @@ def test_values_are_only_recognised_by_name_or_type(tmp_path, mini):
         typed = ObjectSpec(key="w", kind="value", exercise="ex1", names=("curve",), types=("list",))
         probe = Probe(live, dataclasses.replace(mini, objects={"v": named, "w": typed}), live.result.cells)
         assert (probe.resolve("v"), probe.resolutions["v"].how) == ("losses", "tag")
-        assert (probe.resolve("w"), probe.resolutions["w"].how) == ("losses", "fallback")
+        assert (probe.resolve("w"), probe.resolutions["w"].how) == ("losses", "tag")  # of the declared type, bound in the tagged cell
 
 
 # --------------------------------------------------------------------------- illustrations
