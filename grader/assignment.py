@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 OBJECT_KINDS = ("module", "function", "tensor", "loss", "optimizer", "value")
+# How a module's outputs may look: exactly out_features; a binary classifier's one logit/probability or two
+# class scores; at least out_features class scores (the accuracy checks take the argmax).
+OUTPUT_CONTRACTS = ("exact", "binary", "classes")
 HIDDEN_SPECS = "specs"  # solutions/<id>/specs: the hidden checks that grade
 PUBLIC_SPECS = "public_specs"  # solutions/<id>/public_specs: checks students run with `grade check`
 
@@ -42,6 +45,7 @@ class ObjectSpec:
     name_hint: str = ""  # functions: a fallback matches user functions whose name contains it
     types: tuple[str, ...] = ()  # a fallback only matches objects of these class names
     for_model: str = ""  # optimizers: a fallback only matches one updating this model's parameters
+    outputs: str = "exact"  # modules: one of OUTPUT_CONTRACTS
 
     def fallback_signature(self) -> tuple[Any, ...]:
         """What a namespace scan can tell objects apart by: roles sharing it compete for the same variables."""
@@ -57,6 +61,7 @@ class ObjectSpec:
             "shape": list(self.shape) if self.shape is not None else None,
             "name_hint": self.name_hint,
             "types": list(self.types),
+            "contract": self.outputs,
         }
 
 
@@ -166,6 +171,9 @@ def _object_spec(key: str, raw: dict[str, Any], where: Path) -> ObjectSpec:
             f"Invalid kind {kind!r} for objects.{key} in {where}; use one of {OBJECT_KINDS}"
         )
     shape = raw.get("shape")
+    outputs = raw.get("outputs", "exact")
+    if outputs not in OUTPUT_CONTRACTS:
+        raise AssignmentError(f"Invalid outputs {outputs!r} for objects.{key} in {where}; use one of {OUTPUT_CONTRACTS}")
     return ObjectSpec(
         key=key,
         kind=kind,
@@ -177,6 +185,7 @@ def _object_spec(key: str, raw: dict[str, Any], where: Path) -> ObjectSpec:
         name_hint=raw.get("name_hint", ""),
         types=tuple(raw.get("types", [])),
         for_model=raw.get("for_model", ""),
+        outputs=outputs,
     )
 
 

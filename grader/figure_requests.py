@@ -16,6 +16,7 @@ from typing import Union
 import numpy as np
 
 from grader.results import Visibility
+from grader.spec import class_labels
 
 Labeller = Callable[[np.ndarray], np.ndarray]
 GRID_SIZE = 100  # a decision boundary is drawn from the model's classes on GRID_SIZE² points
@@ -189,13 +190,11 @@ class FigureRequests:
 
 
 def default_labeller(outputs: np.ndarray) -> Labeller:
-    """Classes from outputs: argmax of several columns; one column cut at 0.5 when all of it
-    lies in [0, 1] (probabilities), else at 0 (logits). Decided once, on the checked points."""
+    """Classes from outputs by `grader.spec.class_labels`; one column counts as probabilities when all
+    of it lies in [0, 1], else as logits. Decided once, on the checked points."""
     flat = outputs.reshape(len(outputs), -1)
-    if flat.shape[1] > 1:
-        return lambda out: out.reshape(len(out), -1).argmax(axis=1)
-    cut = 0.5 if flat.size and flat.min() >= 0 and flat.max() <= 1 else 0.0
-    return lambda out: (out.reshape(len(out), -1)[:, 0] > cut).astype(np.int64)
+    probabilities = bool(flat.shape[1] == 1 and flat.size and flat.min() >= 0 and flat.max() <= 1)
+    return lambda out: class_labels(out, probabilities)
 
 
 def _classes(labeller: Labeller, outputs: np.ndarray, count: int) -> np.ndarray:

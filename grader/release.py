@@ -278,6 +278,7 @@ def public_definition(assignment: Assignment) -> str:
             "name_hint": spec.name_hint,
             "types": list(spec.types),
             "for_model": spec.for_model,
+            "outputs": spec.outputs if spec.outputs != "exact" else None,
         }
         lines += [f"{name} = {_toml(value)}" for name, value in optional.items() if value not in (None, "", [])]
     return "\n".join(lines) + "\n"

@@ -56,10 +56,8 @@ _FAMILIES = {
     "tensor": {"tensor"},
     "value": {"value", "tensor", "module", "function", "optimizer"},  # only ever by name: any object
 }
-_NUMBERED = re.compile(
-    r"^\s*(#{1,6})?\s*(?:\*\*|__)?\s*(?:(?:exercise|ex|question|task|part|q)\.?\s*)?(\d{1,2})\s*(?:[.):·\-–—]|\s)",
-    re.I,
-)
+# "## 3. Build a model", "### Exercise 3", "**Ex 3 ·** …", "Question 3:"
+_NUMBERED = re.compile(r"^\s*(#{1,6})?\s*(?:\*\*|__)?\s*((?:exercise|ex|question|task|q)\.?\s*)?(\d{1,2})\s*(?:[.):·\-–—]|\s|\*|$)", re.I)
 
 Ask = Callable[..., Any]
 
@@ -103,26 +101,33 @@ def exercise_starts(nb: nbformat.NotebookNode | None, assignment: Assignment, ce
 
 
 def _heading_starts(nb: nbformat.NotebookNode, assignment: Assignment) -> dict[str, int]:
-    """Exercise starts from numbered markdown headings, at the heading level that numbers the most exercises."""
+    """Exercise starts from markdown: lines that name an exercise ("Exercise 3", "Ex 3 ·"), then bare numbered
+    headings ("## 3. …") at the heading level that numbers the most exercises (not the notebook's "# 02. Title")."""
     by_number = {_exercise_number(e.id, e.title): e.id for e in assignment.exercises}
     by_number.pop(None, None)
-    found: dict[int, dict[str, int]] = {}  # heading level -> exercise -> first cell index
+    named: dict[str, int] = {}
+    numbered: dict[int, dict[str, int]] = {}  # heading level -> exercise -> first cell index
     for position, cell in enumerate(nb.cells, start=1):
         if cell.get("cell_type") != "markdown":
             continue
         for line in str(cell.get("source", "")).splitlines()[:3]:
             match = _NUMBERED.match(line)
-            if not match or (not match.group(1) and not re.match(r"\s*(\*\*|__)?\s*(exercise|ex|question|task|q)\b", line, re.I)):
+            if not match or not (match.group(1) or match.group(2)):
                 continue
-            exercise = by_number.get(int(match.group(2)))
-            if exercise is not None:
-                level = len(match.group(1) or "") or 9
-                found.setdefault(level, {}).setdefault(exercise, position)
+            exercise = by_number.get(int(match.group(3)))
+            if exercise is None:
+                continue
+            if match.group(2):
+                named.setdefault(exercise, position)
+            else:
+                numbered.setdefault(len(match.group(1)), {}).setdefault(exercise, position)
             break
-    if not found:
-        return {}
-    best = max(found, key=lambda level: (len(found[level]), level))
-    return found[best]
+    starts = dict(named)
+    if numbered:
+        best = max(numbered, key=lambda level: (len(numbered[level]), level))
+        for exercise, position in numbered[best].items():
+            starts.setdefault(exercise, position)
+    return starts
 
 
 def _exercise_number(exercise_id: str, title: str) -> int | None:

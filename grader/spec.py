@@ -7,8 +7,12 @@ sees hidden labels or the verdict.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from grader.probe import Probe
 
 # ATen operators that make a forward pass non-affine (activations and friends).
 NONLINEAR_OPS = frozenset(
@@ -26,14 +30,22 @@ NONLINEAR_OPS = frozenset(
 TANH_OPS = frozenset({"tanh", "tanh_", "tanh_backward"})
 
 
-def labels_from_binary_outputs(outputs: np.ndarray, probabilities: bool) -> np.ndarray:
-    """0/1 labels from a binary model's outputs: logits cut at 0, probabilities at 0.5."""
-    flat = outputs.reshape(len(outputs), -1)[:, 0]
-    return (flat > (0.5 if probabilities else 0.0)).astype(np.int64)
+def class_labels(outputs: np.ndarray, probabilities: bool = False) -> np.ndarray:
+    """Class labels from a classifier's outputs, the one rule every accuracy check uses.
+
+    One column (or a 1-D output): a binary classifier's logit cut at 0, or its probability at 0.5
+    (`probabilities`). Several columns: class scores (logits or probabilities), so the argmax;
+    this covers a binary classifier with two class scores and a model with spare outputs.
+    """
+    flat = outputs.reshape(len(outputs), -1)
+    if flat.shape[1] == 1:
+        return (flat[:, 0] > (0.5 if probabilities else 0.0)).astype(np.int64)
+    return flat.argmax(axis=1).astype(np.int64)
 
 
-def labels_from_multiclass_outputs(outputs: np.ndarray) -> np.ndarray:
-    return outputs.reshape(len(outputs), -1).argmax(axis=1)
+def class_scores(outputs: np.ndarray) -> int:
+    """How many columns of scores a model's outputs (N, C) or (N,) carry."""
+    return 1 if outputs.ndim == 1 else int(np.prod(outputs.shape[1:]))
 
 
 def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
@@ -71,3 +83,17 @@ def activation_modules(structure: Iterable[tuple[str, str, str]]) -> list[str]:
         for name, class_name, module in structure
         if module == "torch.nn.modules.activation"
     ]
+
+
+def assert_trained(submission: Probe, key: str, inputs: np.ndarray) -> None:
+    """Fail unless the model was trained: an optimizer stepped over its parameters (or they changed
+    since it was made), and its outputs on `inputs` depend on them. A check on "the trained model"
+    calls this first, so that no accuracy can be had from a model that was not learnt."""
+    evidence = submission.training(key)
+    name = submission.resolve(key)
+    assert evidence.optimizer_steps or evidence.changed, (
+        f"`{name}` was never trained: no optimizer stepped over its parameters and they never changed"
+    )
+    assert submission.depends_on_parameters(key, inputs), (
+        f"the outputs of `{name}` do not depend on its parameters: its answer was not learnt"
+    )

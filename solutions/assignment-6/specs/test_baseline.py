@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from grader.probe import ObjectNotFound
-from grader.spec import accuracy, labels_from_binary_outputs
+from grader.spec import accuracy, class_labels
 
 EPOCHS = 100
 CURVES = {
@@ -133,9 +133,9 @@ def test_trained_baseline_stays_near_chance(submission, hidden_circles):
     assert outputs.shape in {(len(X), 1), (len(X),)}, f"expected one output per point, got shape {outputs.shape}"
     submission.illustrate_decision_boundary(
         "baseline_model", X, y, title="Linear baseline on the hidden circles",
-        labels_of=lambda out: labels_from_binary_outputs(out, probabilities=False),
+        labels_of=lambda out: class_labels(out, probabilities=False),
     )
-    score = accuracy(labels_from_binary_outputs(outputs, probabilities=False), y)
+    score = accuracy(class_labels(outputs, probabilities=False), y)
     low, high = CHANCE
     assert low <= score <= high, (
         f"accuracy {score:.1%} on {len(X)} hidden circles points; a model of linear layers only "

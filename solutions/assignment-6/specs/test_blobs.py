@@ -2,7 +2,7 @@
 
 import pytest
 
-from grader.spec import accuracy, labels_from_multiclass_outputs
+from grader.spec import accuracy, class_labels
 
 # The reference solution, trained over seeds 0–9 and scored on hidden draws r = 0–9 around the
 # notebook's centres, reaches 98.2–99.7 % (mean 99.1 %; scripts/measure_assignment6_thresholds.py).
@@ -49,7 +49,7 @@ def test_blobs_accuracy_on_hidden_data(submission, hidden_blobs):
     assert outputs.shape == (len(X), 4), f"expected shape ({len(X)}, 4), got {outputs.shape}"
     submission.illustrate_decision_boundary("blobs_model", X, y, title="Blobs model on hidden blob points")
     submission.illustrate_confusion_matrix("blobs_model", X, y, title="Blobs: true against predicted class")
-    score = accuracy(labels_from_multiclass_outputs(outputs), y)
+    score = accuracy(class_labels(outputs), y)
     assert score > BLOBS_ACCURACY, (
         f"accuracy {score:.1%} on {len(X)} hidden blobs points; more than {BLOBS_ACCURACY:.0%} is required"
     )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from grader.spec import NONLINEAR_OPS, accuracy, affine_deviation, labels_from_binary_outputs, uses_any
+from grader.spec import NONLINEAR_OPS, accuracy, affine_deviation, class_labels, uses_any
 
 # The reference solution, trained over seeds 0–9 and scored on hidden draws r = 0–9, reaches
 # 93.0–98.0 % (mean 96.5 %; per-seed minimum 93.0–96.9 %; scripts/measure_assignment6_thresholds.py).
@@ -64,9 +64,9 @@ def test_circles_accuracy_on_hidden_data(submission, hidden_circles):
     probabilities = bool(outputs.min() >= 0 and outputs.max() <= 1)
     submission.illustrate_decision_boundary(
         "circles_model", X, y, title="Non-linear model on the hidden circles",
-        labels_of=lambda out: labels_from_binary_outputs(out, probabilities=probabilities),
+        labels_of=lambda out: class_labels(out, probabilities=probabilities),
     )
-    score = accuracy(labels_from_binary_outputs(outputs, probabilities=probabilities), y)
+    score = accuracy(class_labels(outputs, probabilities=probabilities), y)
     assert score > CIRCLES_ACCURACY, (
         f"accuracy {score:.1%} on {len(X)} hidden circles points; more than {CIRCLES_ACCURACY:.0%} is required"
     )

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader.spec import labels_from_multiclass_outputs
+from grader.spec import class_labels
 
 # Agreement with the model's own argmax; a point exactly between two classes may round differently.
 AGREEMENT = 0.995
@@ -18,7 +18,7 @@ def test_predictions_are_the_models_classes_for_the_test_set(submission, blobs_s
     assert predicted.shape == (len(X_test),), (
         f"{submission.resolve('test_pred')} holds {predicted.size} values; predict one class per test point ({len(X_test)})"
     )
-    expected = labels_from_multiclass_outputs(submission.forward("blobs_model", X_test))
+    expected = class_labels(submission.forward("blobs_model", X_test))
     agreement = float(np.mean(predicted == expected))
     assert agreement >= AGREEMENT, (
         f"{submission.resolve('test_pred')} agrees with the model's most likely class on {agreement:.1%} of "

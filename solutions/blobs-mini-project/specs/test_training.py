@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader.spec import accuracy, labels_from_multiclass_outputs
+from grader.spec import accuracy, class_labels
 
 # scripts/measure_blobs_mini_project_thresholds.py: the reference network trained with seeds 0-9
 # and scored on hidden draws r = 0-9 (4000 points each) reaches 91.6-93.6 % (mean 92.9 %); the
@@ -55,7 +55,7 @@ def test_accuracy_on_hidden_blobs(submission, hidden_blobs):
     X, y = hidden_blobs
     outputs = submission.forward("blobs_model", X)
     assert outputs.shape == (len(X), 8), f"expected shape ({len(X)}, 8), got {outputs.shape}"
-    score = accuracy(labels_from_multiclass_outputs(outputs), y)
+    score = accuracy(class_labels(outputs), y)
     assert score > BLOBS_ACCURACY, (
         f"accuracy {score:.1%} on {len(X)} hidden points around the same 8 centres; "
         f"more than {BLOBS_ACCURACY:.0%} is required"

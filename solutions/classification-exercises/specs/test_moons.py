@@ -9,7 +9,9 @@ from grader.spec import (
     NONLINEAR_OPS,
     accuracy,
     affine_deviation,
-    labels_from_binary_outputs,
+    assert_trained,
+    class_labels,
+    class_scores,
     uses_any,
 )
 
@@ -22,10 +24,12 @@ PROBABILITY_LOSSES = {"BCELoss"}
 @pytest.mark.exercise("ex2")
 @pytest.mark.points(1)
 def test_moons_model_outputs_one_value_per_point(submission, hidden_moons):
-    """The moons model maps a batch of 2-D points to one output per point"""
+    """The moons model maps a batch of 2-D points to one logit (or two class scores) per point"""
     X, _ = hidden_moons
     out = submission.forward("moons_model", X[:8])
-    assert out.shape in {(8, 1), (8,)}, f"a batch of 8 points should give shape (8, 1); got {out.shape}"
+    assert out.shape in {(8, 1), (8,), (8, 2)}, (
+        f"a batch of 8 points should give shape (8, 1), or (8, 2) for two class scores; got {out.shape}"
+    )
 
 
 @pytest.mark.exercise("ex2")
@@ -51,20 +55,36 @@ def test_moons_model_uses_an_activation(submission, hidden_moons):
 
 @pytest.mark.exercise("ex3")
 @pytest.mark.points(1)
-def test_moons_loss_is_binary_cross_entropy(submission):
-    """The moons loss is a binary cross-entropy and computes it correctly"""
+def test_moons_loss_is_binary_cross_entropy(submission, hidden_moons):
+    """The moons loss is a binary cross-entropy (or a cross-entropy over two class scores) and computes it correctly"""
     kind = submission.type_name("moons_loss")
-    assert kind in {"BCEWithLogitsLoss", "BCELoss"}, f"expected nn.BCEWithLogitsLoss (or nn.BCELoss); found {kind}"
+    two_scores = kind == "CrossEntropyLoss" and _class_scores(submission, hidden_moons[0]) == 2
+    assert kind in {"BCEWithLogitsLoss", "BCELoss"} or two_scores, (
+        f"expected nn.BCEWithLogitsLoss (or nn.BCELoss, or nn.CrossEntropyLoss with two class scores); found {kind}"
+    )
     rng = np.random.default_rng(3)
-    targets = rng.integers(0, 2, size=16).astype(np.float32)
-    if kind == "BCELoss":
+    if two_scores:
+        targets = rng.integers(0, 2, size=16).astype(np.int64)
+        inputs = rng.normal(0, 2, size=(16, 2)).astype(np.float32)
+        log_softmax = inputs - np.logaddexp(inputs[:, 0], inputs[:, 1])[:, None]
+        expected = -np.mean(log_softmax[np.arange(16), targets])
+    elif kind == "BCELoss":
+        targets = rng.integers(0, 2, size=16).astype(np.float32)
         inputs = rng.uniform(0.05, 0.95, size=16).astype(np.float32)
         expected = -np.mean(targets * np.log(inputs) + (1 - targets) * np.log(1 - inputs))
     else:
+        targets = rng.integers(0, 2, size=16).astype(np.float32)
         inputs = rng.normal(0, 2, size=16).astype(np.float32)
         expected = np.mean(np.logaddexp(0, inputs) - targets * inputs)
     value = submission.loss_value("moons_loss", inputs, targets)
-    assert abs(value - expected) < 1e-4, f"on probe inputs the loss gave {value:.5f}, binary cross-entropy is {expected:.5f}"
+    assert abs(value - expected) < 1e-4, f"on probe inputs the loss gave {value:.5f}, the cross-entropy is {expected:.5f}"
+
+
+def _class_scores(submission, X) -> int:
+    try:
+        return class_scores(submission.forward("moons_model", X[:4]))
+    except LookupError:
+        return 0
 
 
 @pytest.mark.exercise("ex3")
@@ -84,13 +104,16 @@ def test_moons_accuracy_on_hidden_data(submission, hidden_moons):
     """The trained moons model is more than 96 % accurate on a hidden draw of moons"""
     X, y = hidden_moons
     outputs = submission.forward("moons_model", X)
-    assert outputs.shape in {(len(X), 1), (len(X),)}, f"expected one output per point, got shape {outputs.shape}"
+    assert outputs.shape in {(len(X), 1), (len(X),), (len(X), 2)}, (
+        f"expected one output (or two class scores) per point, got shape {outputs.shape}"
+    )
+    assert_trained(submission, "moons_model", X[:64])
     probabilities = _outputs_probabilities(submission, outputs)
     submission.illustrate_decision_boundary(
         "moons_model", X, y, title="Moons model on the hidden moons",
-        labels_of=lambda out: labels_from_binary_outputs(out, probabilities=probabilities),
+        labels_of=lambda out: class_labels(out, probabilities=probabilities),
     )
-    predicted = labels_from_binary_outputs(outputs, probabilities=probabilities)
+    predicted = class_labels(outputs, probabilities=probabilities)
     score = accuracy(predicted, y)
     assert score > MOONS_ACCURACY, (
         f"accuracy {score:.1%} on {len(X)} hidden moons points; more than {MOONS_ACCURACY:.0%} is required"

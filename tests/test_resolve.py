@@ -1,0 +1,112 @@
+"""Resolution as real notebooks need it: sections, reused names, several candidates, devices the machine lacks."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from nbformat.v4 import new_markdown_cell
+
+from grader.assignment import Exercise, ObjectSpec
+from grader.probe import Probe
+from grader.resolve import exercise_starts
+from grader.spec import assert_trained
+from tests.conftest import code, live_kernel, notebook
+
+TRAIN = (
+    "opt = torch.optim.SGD({model}.parameters(), lr=0.1)\n"
+    "for _ in range(20):\n"
+    "    opt.zero_grad()\n"
+    "    loss = ({model}(torch.ones(4, 2)) ** 2).mean()\n"
+    "    loss.backward()\n"
+    "    opt.step()\n"
+)
+# a student's notebook: no tags, the course's headings, names reused from one exercise to the next
+CELLS = [
+    new_markdown_cell("# 02. My classification exercises"),
+    code("import torch\nfrom torch import nn\ndevice = 'cuda' if torch.cuda.is_available else 'cpu'"),
+    new_markdown_cell("## 1. Make a linear layer"),
+    code("model = nn.Linear(2, 1).to(device)\nspare = nn.Linear(2, 1)"),
+    code(TRAIN.format(model="model") + "loss_fn = nn.BCEWithLogitsLoss()"),
+    code("spare_copy = nn.Linear(2, 1).cuda()\nzeros = torch.zeros(3, device=device)\nprint(zeros.device)"),
+    new_markdown_cell("## 2. Now three classes"),
+    code("model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3)).to(device)\nloss_fn = nn.CrossEntropyLoss()"),
+    code(TRAIN.format(model="model")),
+]
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory, mini):
+    objects = {
+        "first": ObjectSpec(key="first", kind="module", exercise="ex1", names=(), in_features=2, out_features=1),
+        "first_loss": ObjectSpec(key="first_loss", kind="loss", exercise="ex1", names=("loss_fn",)),
+        "second": ObjectSpec(key="second", kind="module", exercise="ex2", names=(), in_features=2, out_features=3),
+        "second_loss": ObjectSpec(key="second_loss", kind="loss", exercise="ex2", names=("loss_fn",)),
+    }
+    assignment = dataclasses.replace(mini, objects=objects)
+    nb = notebook(*CELLS)
+    for live in live_kernel(nb, tmp_path_factory.mktemp("resolve")):
+        yield Probe(live, assignment, live.result.cells, exercise_starts(nb, assignment, live.result.cells))
+
+
+def test_sections_start_at_the_numbered_headings_not_at_the_title(probe):
+    # cells: 1 markdown (test notebook), 2 title, 3 imports, 4 "## 1.", 5..7 code, 8 "## 2.", 9..10 code
+    assert probe.resolver.starts == {"ex1": 4, "ex2": 8}
+
+
+def test_a_name_reused_by_a_later_exercise_still_finds_the_earlier_object(probe):
+    assert probe.resolve("first") == "model"
+    assert probe.forward("first", np.zeros((5, 2), dtype=np.float32)).shape == (5, 1)  # not the 3-class model
+    assert probe.type_name("first_loss") == "BCEWithLogitsLoss"
+    assert probe.type_name("second_loss") == "CrossEntropyLoss"
+    assert probe.forward("second", np.zeros((5, 2), dtype=np.float32)).shape == (5, 3)
+
+
+def test_the_trained_candidate_wins_and_the_report_says_what_was_passed_over(probe):
+    resolution = probe.resolutions["first"]
+    assert resolution.cell == 5 and "trained (20 optimizer steps)" in resolution.detail
+    assert "`spare` (cell 5): never trained" in resolution.detail
+    assert probe.training("first").optimizer_steps == 20
+
+
+def test_the_training_gate_needs_steps_and_outputs_that_depend_on_the_weights(probe, tmp_path, mini):
+    assert_trained(probe, "first", np.zeros((4, 2), dtype=np.float32))
+    nb = notebook(
+        code("import torch\nfrom torch import nn\nidle = nn.Linear(2, 1)", "ex1"),
+        code(
+            "class Rule(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.layer = nn.Linear(2, 1)\n"
+            "    def forward(self, x):\n        return (x[:, :1] > 0).float() + 0 * self.layer(x).detach()\n"
+            "rule = Rule()\nopt = torch.optim.SGD(rule.parameters(), lr=0.1)\nopt.step()",
+            "ex2",
+        ),
+    )
+    spec = ObjectSpec(key="m", kind="module", exercise="ex1", names=(), in_features=2, out_features=1)
+    objects = {"idle": spec, "rule": dataclasses.replace(spec, key="rule", exercise="ex2")}
+    assignment = dataclasses.replace(mini, objects=objects)
+    for live in live_kernel(nb, tmp_path):
+        other = Probe(live, assignment, live.result.cells)
+        with pytest.raises(AssertionError, match="`idle` was never trained"):
+            assert_trained(other, "idle", np.zeros((4, 2), dtype=np.float32))
+        with pytest.raises(AssertionError, match="do not depend on its parameters"):
+            assert_trained(other, "rule", np.random.default_rng(0).normal(size=(8, 2)).astype(np.float32))
+
+
+def test_cuda_device_lines_run_on_a_machine_without_a_gpu(probe):
+    cells = {cell.index: cell for cell in probe.cells}
+    assert all(cell.status == "ok" for cell in probe.cells), [(c.index, c.evalue) for c in probe.cells if c.status != "ok"]
+    assert cells[7].stdout.strip() in ("cpu", "cuda:0")
+    if cells[7].stdout.strip() == "cpu":
+        assert any("'cuda'" in note and "lacks" in note for note in probe.notes())
+
+
+def test_headings_number_exercises_at_the_level_that_numbers_most(mini):
+    assignment = dataclasses.replace(
+        mini, exercises=(Exercise("ex1", "Ex 1 · one"), Exercise("ex2", "Ex 2 · two"), Exercise("ex3", "Ex 3 · three"))
+    )
+    nb = notebook(
+        new_markdown_cell("# 2. A title that is not an exercise"),
+        new_markdown_cell("### Exercise 1\nsome text"),
+        code("x = 1"),
+        new_markdown_cell("**Exercise 3.** the third one"),
+        new_markdown_cell("## 3. unrelated numbered section"),
+    )
+    assert exercise_starts(nb, assignment, []) == {"ex1": 3, "ex3": 5}
