@@ -30,10 +30,11 @@ except ImportError:  # pragma: no cover - only in a kernel without IPython
 
 
 def respond(method, arguments_json):
-    """Run one request and publish its answer; never raises."""
+    """Run one request, in the process state the grader sets, and publish its answer; never raises."""
     try:
         arguments = json.loads(arguments_json)
-        answer = {"ok": True, "value": _METHODS[method](**arguments)}
+        with _grader_state():
+            answer = {"ok": True, "value": _METHODS[method](**arguments)}
     except BaseException as exc:  # the student's code may raise anything
         answer = {
             "ok": False,
@@ -44,6 +45,81 @@ def respond(method, arguments_json):
     _display({MIME: answer}, raw=True)
 
 
+class _grader_state:
+    """Process-wide state a notebook may have changed, pinned for the request and given back after:
+    torch's default dtype and device, grad and anomaly modes, NumPy's print and error settings,
+    the working folder, the environment and sys.path (a request never depends on what the
+    notebook left there; the student's state is restored for any later request)."""
+
+    def __enter__(self):
+        import os
+
+        import numpy
+        import torch
+
+        self.saved = {
+            "dtype": torch.get_default_dtype(),
+            "grad": torch.is_grad_enabled(),
+            "anomaly": torch.is_anomaly_enabled(),
+            "numpy": numpy.geterr(),
+            "cwd": _cwd(),
+            "environ": dict(os.environ),
+            "path": list(sys.path),
+        }
+        getter = getattr(torch, "get_default_device", None)
+        self.saved["device"] = getter() if getter is not None else None
+        torch.set_default_dtype(torch.float32)
+        if self.saved["device"] is not None:
+            torch.set_default_device("cpu")
+        torch.set_grad_enabled(True)
+        torch.autograd.set_detect_anomaly(False)
+        numpy.seterr(all="ignore")
+        if _START["cwd"]:
+            try:
+                os.chdir(_START["cwd"])
+            except OSError:
+                pass
+        os.environ.clear()
+        os.environ.update(_START["environ"])
+        sys.path[:] = _START["path"]
+        return self
+
+    def __exit__(self, *exc):
+        import os
+
+        import numpy
+        import torch
+
+        saved = self.saved
+        torch.set_default_dtype(saved["dtype"])
+        if saved["device"] is not None:
+            torch.set_default_device(saved["device"])
+        torch.set_grad_enabled(saved["grad"])
+        torch.autograd.set_detect_anomaly(saved["anomaly"])
+        numpy.seterr(**saved["numpy"])
+        try:
+            if saved["cwd"]:
+                os.chdir(saved["cwd"])
+        except OSError:
+            pass
+        os.environ.clear()
+        os.environ.update(saved["environ"])
+        sys.path[:] = saved["path"]
+        return False
+
+
+def _cwd():
+    import os
+
+    try:
+        return os.getcwd()
+    except OSError:
+        return ""
+
+
+_START = {"cwd": "", "environ": {}, "path": []}  # as the grader set them, recorded by setup()
+
+
 # ---------------------------------------------------------------- set-up
 
 
@@ -52,7 +128,10 @@ def setup(seed, threads):
     import numpy
     import torch
 
+    import os
+
     install_tracking()
+    _START.update(cwd=_cwd(), environ=dict(os.environ), path=list(sys.path))
     random.seed(seed)
     numpy.random.seed(seed)
     torch.manual_seed(seed)

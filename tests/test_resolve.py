@@ -110,3 +110,21 @@ def test_headings_number_exercises_at_the_level_that_numbers_most(mini):
         new_markdown_cell("## 3. unrelated numbered section"),
     )
     assert exercise_starts(nb, assignment, []) == {"ex1": 3, "ex3": 5}
+
+
+def test_probes_run_in_the_graders_state_whatever_the_notebook_left(tmp_path, mini):
+    nb = notebook(
+        code("import os, sys, torch\nfrom torch import nn\nlayer = nn.Linear(2, 1)", "ex1"),
+        code("def square(x):\n    return x * x", "ex2"),
+        code(
+            "torch.set_default_dtype(torch.float64)\ntorch.set_grad_enabled(False)\n"
+            "torch.autograd.set_detect_anomaly(True)\nos.chdir('/')\nos.environ.clear()\nsys.path[:] = []"
+        ),
+    )
+    for live in live_kernel(nb, tmp_path):
+        probe = Probe(live, mini, live.result.cells)
+        assert probe.forward("layer", np.zeros((3, 2), dtype=np.float32)).dtype == np.float32
+        answer = probe.call("square", np.array([1.0, -2.0], dtype=np.float32))
+        assert answer.grad is not None and answer.grad.tolist() == [2.0, -4.0] and answer.dtype == "torch.float32"
+        after = live.request("describe", name="layer")  # the student's own state is given back
+        assert after["type"] == "Linear"
