@@ -44,7 +44,7 @@ def require_kernel(name: str) -> None:
         raise KernelNotFound(f"Invalid kernel {name!r} from --kernel: installed kernels are {installed}") from None
 
 
-KERNEL_SIDE = ("kernel_tracking.py", "kernel_helper.py")  # run in this order as one module, `_grader_probe`
+KERNEL_SIDE = ("kernel_tracking.py", "kernel_questions.py", "kernel_helper.py")  # run in this order as one module, `_grader_probe`
 
 
 def helper_source() -> str:

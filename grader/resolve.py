@@ -259,7 +259,8 @@ class Resolver:
                 live_at_start[binding.name] = binding
             elif binding.cell < end:
                 inside.append(binding)
-        pool = list(live_at_start.values()) + inside
+        claimed = self._claimed_before(spec)
+        pool = [b for b in live_at_start.values() if b.handle not in claimed] + inside
         seen: set[str] = set()
         candidates = []
         for binding in reversed(pool):  # the latest binding of an object stands for it
@@ -270,6 +271,22 @@ class Resolver:
                 continue
             candidates.append(Candidate(binding, self._last_use(binding, first, end), self._tagged(spec, binding), {}))
         return candidates
+
+    def _claimed_before(self, spec: ObjectSpec) -> set[str]:
+        """Objects that roles of the same kind in earlier exercises resolved to: an object carried over
+        into this role's window from before it is not a candidate when an earlier role is that object."""
+        order = [exercise.id for exercise in self.assignment.exercises]
+        if spec.exercise not in order:
+            return set()
+        earlier = set(order[: order.index(spec.exercise)])
+        claimed = set()
+        for key, other in self.assignment.objects.items():
+            if other.kind == spec.kind and other.exercise in earlier:
+                try:
+                    claimed.add(self.resolve(key).handle)
+                except ObjectNotFound:
+                    pass
+        return claimed
 
     def _may_name(self, spec: ObjectSpec, binding: Binding) -> bool:
         """Plain values are only recognised by the names asked for or a declared type; functions also by tag or name hint."""
@@ -304,8 +321,14 @@ class Resolver:
             return ""
 
     def _acceptable(self, spec: ObjectSpec, candidate: Candidate) -> bool:
-        name = str(candidate.answer.get("name", candidate.binding.name))
-        if spec.kind == "function" and candidate.binding.name not in spec.names and not candidate.tagged:
+        """Beyond fitting: an object found only by scanning (not tagged, not a name asked for) must be of a
+        type the role names, and a function must carry the role's name hint."""
+        if candidate.tagged or candidate.binding.name in spec.names:
+            return True
+        if spec.types and candidate.answer.get("type") not in spec.types:
+            return False
+        if spec.kind == "function" or (spec.kind == "loss" and self._kinds.get(candidate.binding.handle) == "function"):
+            name = str(candidate.answer.get("name", candidate.binding.name))
             return bool(spec.name_hint) and spec.name_hint.lower() in name.lower()
         return True
 

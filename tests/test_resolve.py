@@ -79,7 +79,7 @@ def test_the_training_gate_needs_steps_and_outputs_that_depend_on_the_weights(pr
             "ex2",
         ),
     )
-    spec = ObjectSpec(key="m", kind="module", exercise="ex1", names=(), in_features=2, out_features=1)
+    spec = ObjectSpec(key="idle", kind="module", exercise="ex1", names=(), in_features=2, out_features=1)
     objects = {"idle": spec, "rule": dataclasses.replace(spec, key="rule", exercise="ex2")}
     assignment = dataclasses.replace(mini, objects=objects)
     for live in live_kernel(nb, tmp_path):
