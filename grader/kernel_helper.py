@@ -326,6 +326,7 @@ _METHODS = {
     "assess": assess,
     "snapshots": snapshots,
     "training": lambda name: training_evidence(_lookup(name)),
+    "calls": lambda name: calls_of(_lookup(name)),
     "depends_on_parameters": lambda name, inputs: depends_on_parameters(name, inputs),
     "namespace_names": namespace_names,
     "forward": forward,

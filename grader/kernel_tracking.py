@@ -36,6 +36,8 @@ _first_fingerprint = {}  # handle number of a module -> fingerprint when first s
 _changed = {}  # handle number of a module -> execution count of the first cell after which it had changed
 _optimizer_steps = {}  # id(optimizer) -> [optimizer, steps]
 _device_notes = []  # the first device requests that were mapped, in words
+_running = [None]  # execution count of the student cell running now (None during the grader's requests)
+_calls = {}  # (execution count, id(module)) -> the largest batch of rows the module was called on in that cell
 _installed = []
 
 
@@ -45,11 +47,14 @@ def install_tracking():
         return
     _installed.append(True)
     try:
-        get_ipython().events.register("post_run_cell", _after_cell)  # noqa: F821 - IPython's builtin
+        events = get_ipython().events  # noqa: F821 - IPython's builtin
+        events.register("pre_run_cell", _before_cell)
+        events.register("post_run_cell", _after_cell)
     except NameError:  # pragma: no cover - not in IPython
         pass
     import torch
 
+    torch.nn.modules.module.register_module_forward_hook(_count_call)
     try:
         from torch.optim.optimizer import register_optimizer_step_post_hook
     except ImportError:  # pragma: no cover - torch < 2.0
@@ -57,6 +62,44 @@ def install_tracking():
     if register_optimizer_step_post_hook is not None:
         register_optimizer_step_post_hook(_count_step)
     _map_missing_devices(torch)
+
+
+def _before_cell(info):
+    if getattr(info, "store_history", True):
+        _running[0] = "running"  # calls are filed under the cell's execution count once it is known
+
+
+def _count_call(module, args, output):
+    """Remember, per running cell, the largest batch a module was called on and the largest that was a grid."""
+    count = _running[0]
+    if count is None or not args:
+        return
+    shape = getattr(args[0], "shape", None)
+    if shape is None or len(shape) == 0:
+        return
+    entry = _calls.setdefault((count, id(module)), [0, 0, set()])
+    rows = int(shape[0])
+    entry[0] = max(entry[0], rows)
+    if rows > entry[1] and rows >= 100 and len(shape) == 2 and shape[1] == 2 and rows not in entry[2]:
+        entry[2].add(rows)  # each batch size is looked at once per cell: a training loop repeats its own
+        if _is_grid(args[0]):
+            entry[1] = rows
+
+
+def _is_grid(points):
+    """Whether 2-D points lie on a grid: as many as their distinct x values times their distinct y values."""
+    try:
+        values = points.detach().to("cpu") if hasattr(points, "detach") else points
+        distinct = [len(set(values[:, column].tolist())) for column in (0, 1)]
+    except Exception:
+        return False
+    return distinct[0] * distinct[1] <= 2 * len(values) and min(distinct) > 1
+
+
+def calls_of(module):
+    """[[execution count, the largest batch, the largest grid of 2-D points], ...] for the cells that called `module`."""
+    own = id(module)
+    return sorted([count, rows, grid] for (count, ident), (rows, grid, _) in _calls.items() if ident == own)
 
 
 def _count_step(optimizer, args, kwargs):
@@ -110,6 +153,9 @@ def _after_cell(result):
     info = getattr(result, "info", None)
     if info is not None and not getattr(info, "store_history", True):
         return  # one of the grader's own requests
+    _running[0] = None
+    for key in [key for key in _calls if key[0] == "running"]:
+        _calls[(result.execution_count, key[1])] = _calls.pop(key)
     try:
         _record(result.execution_count)
     except Exception:  # tracking must never break the student's notebook

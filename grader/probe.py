@@ -100,6 +100,13 @@ class Probe(FigureRequests):
         answer = self._ask("training", name=self._handle(key))
         return TrainingEvidence(int(answer["parameters"]), int(answer["optimizer_steps"]), bool(answer["changed"]))
 
+    def cells_calling(self, key: str, grid_points: int = 0) -> list[CellResult]:
+        """The executed cells that called the model, recorded by a forward hook while the notebook ran
+        (the object, whatever name it had then); with `grid_points`, only those that called it on a
+        grid of at least that many 2-D points (as a decision boundary does)."""
+        counts = {int(count) for count, _, grid in self._ask("calls", name=self._handle(key)) if grid >= grid_points}
+        return [cell for cell in self.cells if cell.execution_count in counts]
+
     def depends_on_parameters(self, key: str, inputs: np.ndarray) -> bool:
         """Whether the model's outputs on `inputs` change when its parameters are perturbed."""
         return bool(self._ask("depends_on_parameters", name=self._handle(key), inputs=encode(inputs)))

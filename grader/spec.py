@@ -26,6 +26,8 @@ NONLINEAR_OPS = frozenset(
         "log_sigmoid_forward", "erf",
     }
 )
+# A decision boundary is drawn from a model's classes on a grid of at least this many points (20 x 20).
+BOUNDARY_GRID_POINTS = 400
 # The built-in tanh under every name it dispatches as.
 TANH_OPS = frozenset({"tanh", "tanh_", "tanh_backward"})
 
@@ -97,3 +99,13 @@ def assert_trained(submission: Probe, key: str, inputs: np.ndarray) -> None:
     assert submission.depends_on_parameters(key, inputs), (
         f"the outputs of `{name}` do not depend on its parameters: its answer was not learnt"
     )
+
+
+def boundary_cells(submission: Probe, key: str) -> list[str]:
+    """Where the model's decision boundary was drawn: cells that ran, produced a figure and called the
+    model on a grid of points (a boundary drawn without asking the model does not count)."""
+    return [
+        f"cell {cell.index}"
+        for cell in submission.cells_calling(key, grid_points=BOUNDARY_GRID_POINTS)
+        if cell.images and cell.status == "ok"
+    ]

@@ -128,3 +128,24 @@ def test_probes_run_in_the_graders_state_whatever_the_notebook_left(tmp_path, mi
         assert answer.grad is not None and answer.grad.tolist() == [2.0, -4.0] and answer.dtype == "torch.float32"
         after = live.request("describe", name="layer")  # the student's own state is given back
         assert after["type"] == "Linear"
+
+
+def test_a_boundary_counts_only_where_the_model_was_called_on_a_grid(tmp_path, mini):
+    from grader.spec import boundary_cells
+
+    nb = notebook(
+        code("import torch, numpy as np, matplotlib.pyplot as plt\nfrom torch import nn\nlayer = nn.Linear(2, 1)", "ex1"),
+        code(  # a hand-made boundary: a figure, the model never asked
+            "xs = np.linspace(-1, 1, 50)\nplt.plot(xs, -xs)\nplt.show()\nprint(layer(torch.randn(500, 2)).shape)"
+        ),
+        code(
+            "def plot_boundary(model):\n    a, b = np.meshgrid(np.linspace(-1, 1, 30), np.linspace(-1, 1, 30))\n"
+            "    grid = torch.tensor(np.c_[a.ravel(), b.ravel()], dtype=torch.float32)\n"
+            "    with torch.no_grad():\n        z = model(grid).reshape(a.shape)\n    plt.contourf(a, b, z.numpy())\n    plt.show()"
+        ),
+        code("plot_boundary(layer)"),
+    )
+    for live in live_kernel(nb, tmp_path):
+        probe = Probe(live, mini, live.result.cells)
+        assert [cell.images for cell in live.result.cells[1:]] == [1, 0, 1]
+        assert boundary_cells(probe, "layer") == ["cell 5"]

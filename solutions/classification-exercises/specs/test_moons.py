@@ -10,6 +10,7 @@ from grader.spec import (
     accuracy,
     affine_deviation,
     assert_trained,
+    boundary_cells,
     class_labels,
     class_scores,
     uses_any,
@@ -139,9 +140,11 @@ def test_training_reports_every_10_epochs(submission):
 @pytest.mark.exercise("ex5")
 @pytest.mark.points(1)
 def test_moons_decision_boundary_is_plotted(submission):
-    """A cell using the trained moons model draws a figure"""
-    drawn = [cell for cell in submission.cells_mentioning("moons_model") if cell.images and cell.status == "ok"]
-    assert drawn, "no cell that uses the moons model produced a figure; plot its decision boundary"
+    """A cell that calls the trained moons model draws a figure"""
+    drawn = boundary_cells(submission, "moons_model")
+    assert drawn, (
+        "no cell drew a figure while calling the moons model on a grid of points; plot its decision boundary"
+    )
 
 
 def _outputs_probabilities(submission, outputs: np.ndarray) -> bool:
