@@ -35,7 +35,7 @@ TRACEBACK_BUDGET = 20_000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Shell escapes and magics that need the network or a GPU tool: skipped, with a note.
 _NEUTRALISED = re.compile(
-    r"^\s*(!|%pip\b|%conda\b|%%capture\b|%%shell\b|%%bash\b"
+    r"^(?P<indent>[ \t]*)(!|%pip\b|%conda\b|%%capture\b|%%shell\b|%%bash\b"
     r"|from\s+google\.colab\b|import\s+google\.colab\b|drive\.mount\(|files\.(upload|download)\().*$",
     re.M,
 )
@@ -248,7 +248,7 @@ def neutralise(source: str) -> tuple[str, str]:
     skipped = [m.group(0).strip() for m in _NEUTRALISED.finditer(source)]
     if not skipped:
         return source, ""
-    cleaned = _NEUTRALISED.sub(lambda m: "pass  # skipped by the grader: " + m.group(0).strip(), source)
+    cleaned = _NEUTRALISED.sub(lambda m: m.group("indent") + "pass  # skipped by the grader: " + m.group(0).strip(), source)
     return cleaned, "skipped (no network or shell while grading): " + "; ".join(skipped)
 
 

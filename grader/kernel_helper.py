@@ -170,6 +170,7 @@ def assess(spec, handles, model=""):
         answer = {"misfit": _misfit(value, spec), "type": type(value).__name__}
         if answer["misfit"] is None and spec["kind"] == "module":
             answer["training"] = training_evidence(value)
+            answer["calls"] = [count for count, _, _ in calls_of(value)]
         if answer["misfit"] is None and spec["kind"] == "optimizer" and target is not None:
             answer["covers"] = _coverage(value, target)
         if answer["misfit"] is None and spec["kind"] == "function":

@@ -103,8 +103,10 @@ def calls_of(module):
 
 
 def _count_step(optimizer, args, kwargs):
-    entry = _optimizer_steps.setdefault(id(optimizer), [optimizer, 0])
-    entry[1] += 1
+    """Count a step that could change something: one where some parameter had a gradient."""
+    if any(p.grad is not None for group in optimizer.param_groups for p in group["params"]):
+        entry = _optimizer_steps.setdefault(id(optimizer), [optimizer, 0])
+        entry[1] += 1
 
 
 # ---------------------------------------------------------------- snapshots

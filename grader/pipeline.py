@@ -118,12 +118,16 @@ def grade_folder(
                 pending.append(submission)
             else:
                 record(submission, stored, stored=True)  # settled again: a changed late policy needs no re-grade
-        if dask:
-            from grader.distributed import grade_on_cluster
+        try:
+            if dask:
+                from grader.distributed import grade_on_cluster
 
-            grade_on_cluster(dask, pending, assignments, settings, record, _failed_remotely, gpu=dask_gpu)
-        else:
-            grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress, per_gpu)
+                grade_on_cluster(dask, pending, assignments, settings, record, _failed_remotely, gpu=dask_gpu)
+            else:
+                grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress, per_gpu)
+        except BaseException:  # interrupted (SIGINT, SIGTERM): what finished still gets its CSV row and report
+            publish(gradebook, out, audience)
+            raise
     replaced = [s.id for group in older.values() for s in group]
     gradebook.forget(replaced)
     remove_result_files(replaced, out)

@@ -18,8 +18,9 @@ resolved **as of its exercise's section**, not from the notebook's final state:
    output sizes under the role's contract, shape) and, for modules, the
    evidence of training. Among those that fit: a module an optimizer stepped
    or whose parameters changed, then a type the role names, then a binding in
-   the exercise's tagged cells, then a name the assignment asks for, then the
-   last one the window's cells use, then the last one bound.
+   the exercise's tagged cells, then the last one the window's cells use (by
+   name, or for a model by calling it), then a name the assignment asks for,
+   then the last one bound.
 
 The object is then graded in its final state (a model trained further later is
 graded as trained): probes address it by handle ("@n"), not by name. Every
@@ -215,6 +216,7 @@ class Resolver:
         answers = self.ask("assess", spec=self._probe_spec(spec), handles=[c.binding.handle for c in candidates], model=model)
         for candidate in candidates:
             candidate.answer = answers.get(candidate.binding.handle, {"misfit": "no answer"})
+            candidate.last_use = max(candidate.last_use, self._last_call(candidate, first, end))
         fitting = [c for c in candidates if c.answer.get("misfit") is None and self._acceptable(spec, c)]
         if not fitting:
             return self._not_found(spec, candidates, first, end)
@@ -273,11 +275,11 @@ class Resolver:
         return candidates
 
     def _claimed_before(self, spec: ObjectSpec) -> set[str]:
-        """Objects that roles of the same kind in earlier exercises resolved to: an object carried over
-        into this role's window from before it is not a candidate when an earlier role is that object."""
+        """Models and optimizers that roles of the same kind in earlier exercises resolved to: one carried
+        over into this role's window from before it is not a candidate when an earlier role is that object."""
         order = [exercise.id for exercise in self.assignment.exercises]
-        if spec.exercise not in order:
-            return set()
+        if spec.exercise not in order or spec.kind not in ("module", "optimizer"):
+            return set()  # a loss, function, tensor or value may well serve two exercises
         earlier = set(order[: order.index(spec.exercise)])
         claimed = set()
         for key, other in self.assignment.objects.items():
@@ -312,6 +314,11 @@ class Resolver:
         ]
         return max(uses, default=binding.cell)
 
+    def _last_call(self, candidate: Candidate, first: int, end: int) -> int:
+        """The last cell of the window that called the module (by object, whatever name the cell used)."""
+        counts = set(candidate.answer.get("calls") or [])
+        return max((c.index for c in self.cells if c.execution_count in counts and first <= c.index < end), default=0)
+
     def _model_handle(self, spec: ObjectSpec) -> str:
         if spec.kind != "optimizer" or not spec.for_model:
             return ""
@@ -343,8 +350,8 @@ class Resolver:
             full_cover,
             type_ok,
             candidate.tagged,
+            candidate.last_use,  # the object the section used last is the one the student reported
             candidate.binding.name in spec.names,
-            candidate.last_use,
             candidate.binding.order,
         )
 

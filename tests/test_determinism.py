@@ -77,3 +77,22 @@ def _rows(database) -> int:
             return db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
     except sqlite3.OperationalError:
         return 0
+
+
+def test_sigterm_mid_batch_still_writes_grades_csv_and_the_index_for_what_finished(tmp_path):
+    folder, out = tmp_path / "s", tmp_path / "out"
+    for student in ("a", "b", "c", "d"):
+        write(notebook(*RANDOM_CELLS, assignment="mini"), folder / f"{student}.ipynb")
+    command = [sys.executable, "-m", "grader.cli", str(folder), "--out", str(out), "--quiet", "--workers", "1",
+               "--solutions", str(FIXTURE_SOLUTIONS)]
+    grader = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and _rows(out / "gradebook.sqlite") < 1:
+        time.sleep(0.2)
+    os.kill(grader.pid, signal.SIGTERM)
+    grader.communicate(timeout=60)
+    assert grader.returncode != 0
+    done = _rows(out / "gradebook.sqlite")
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert 1 <= done < 4 and len(rows) == 1 + done
+    assert (out / "index.html").is_file()

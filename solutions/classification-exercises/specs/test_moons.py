@@ -81,6 +81,10 @@ def test_moons_loss_is_binary_cross_entropy(submission, hidden_moons):
     assert abs(value - expected) < 1e-4, f"on probe inputs the loss gave {value:.5f}, the cross-entropy is {expected:.5f}"
 
 
+def _unique(cells):
+    return list({cell.index: cell for cell in cells}.values())
+
+
 def _class_scores(submission, X) -> int:
     try:
         return class_scores(submission.forward("moons_model", X[:4]))
@@ -125,7 +129,7 @@ def test_moons_accuracy_on_hidden_data(submission, hidden_moons):
 @pytest.mark.points(1)
 def test_training_reports_every_10_epochs(submission):
     """The training loop prints its progress every 10 epochs"""
-    cells = submission.cells_mentioning("moons_model")
+    cells = _unique(submission.cells_mentioning("moons_model") + submission.cells_calling("moons_model"))
     epochs = [
         [int(n) for n in re.findall(r"epoch\D{0,3}?(\d+)", cell.stdout, flags=re.I)] for cell in cells
     ]
