@@ -100,7 +100,7 @@ def grade_task(notebook: bytes, submission: dict[str, str], files: Bundle, setti
             notebook_hash=submission["notebook_hash"],
         )
         supply = _TaskKernels(settings)
-        return grade_submission(local, load_assignments(root / "solutions"), settings, supply).to_dict()  # type: ignore[arg-type]
+        return grade_submission(local, load_assignments(root / "solutions"), settings, supply).to_dict()  # type: ignore[arg-type]  # _TaskKernels has the one method used: take()
 
 
 def grade_on_cluster(

@@ -137,7 +137,7 @@ def run_notebook(
 
 def without_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of the notebook with outputs dropped (the kernel gets the code, not megabytes of old output)."""
-    copy = nbformat.from_dict(nb)
+    copy: nbformat.NotebookNode = nbformat.from_dict(nb)
     for cell in copy.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -276,7 +276,7 @@ def _cell_result(
         index=index,
         tags=[t for t in cell.metadata.get("tags", []) if isinstance(t, str)],
         source=cell.source,
-        status=status,  # type: ignore[arg-type]
+        status=status,  # type: ignore[arg-type]  # one of CellStatus: "ok", "error", "timeout", "crash", "not-run"
         duration=round(duration, 3),
         ename=str(error.get("ename", "")) if error else "",
         evalue=str(error.get("evalue", ""))[:2000] if error else "",
@@ -314,7 +314,7 @@ def library_raising(traceback: str) -> str:
     try:
         return f"{package} {metadata.version(package)}"
     except metadata.PackageNotFoundError:
-        return package
+        return str(package)
 
 
 def library_note(library: str, ename: str) -> str:

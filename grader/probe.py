@@ -123,7 +123,7 @@ class Probe(FigureRequests):
 
     def structure(self, key: str) -> list[tuple[str, str, str]]:
         """(qualified name, class name, class module) for every sub-module of the model."""
-        return [tuple(row) for row in self._ask("structure", name=self._handle(key))]  # type: ignore[misc]
+        return [(str(name), str(kind), str(module)) for name, kind, module in self._ask("structure", name=self._handle(key))]
 
     def parameter_shapes(self, key: str) -> list[tuple[str, tuple[int, ...]]]:
         """(qualified name, shape) of every parameter of the model, in registration order."""

@@ -178,7 +178,8 @@ def _declared_assignment(reference: NotebookNode) -> str:
 def notebook_text(nb: NotebookNode) -> str:
     """The file content of a notebook, validated, exactly as `grade release` writes it."""
     nbformat.validate(nb)
-    return nbformat.writes(nb, version=4)
+    text: str = nbformat.writes(nb, version=4)
+    return text
 
 
 def write_notebook(nb: NotebookNode, path: Path) -> None:

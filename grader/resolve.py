@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import nbformat
 
@@ -359,7 +359,7 @@ class Resolver:
     def _probe_spec(spec: ObjectSpec) -> dict[str, Any]:
         return spec.to_probe()
 
-    def _how(self, spec: ObjectSpec, chosen: Candidate) -> str:
+    def _how(self, spec: ObjectSpec, chosen: Candidate) -> Literal["tag", "name", "fallback"]:
         if chosen.tagged:
             return "tag"
         if chosen.binding.name in spec.names:

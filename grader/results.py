@@ -171,7 +171,7 @@ class SubmissionResult:
     def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
         """Rebuild a result from JSON, ignoring unknown keys and filling missing ones."""
         execution = data.get("execution")
-        return _build(
+        result: SubmissionResult = _build(
             cls,
             data,
             exercises=[
@@ -194,6 +194,8 @@ class SubmissionResult:
                 else None
             ),
         )
+
+        return result
 
     @classmethod
     def from_json(cls, text: str) -> SubmissionResult:

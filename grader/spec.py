@@ -40,9 +40,12 @@ def class_labels(outputs: np.ndarray, probabilities: bool = False) -> np.ndarray
     this covers a binary classifier with two class scores and a model with spare outputs.
     """
     flat = outputs.reshape(len(outputs), -1)
+    labels: np.ndarray
     if flat.shape[1] == 1:
-        return (flat[:, 0] > (0.5 if probabilities else 0.0)).astype(np.int64)
-    return flat.argmax(axis=1).astype(np.int64)
+        labels = (flat[:, 0] > (0.5 if probabilities else 0.0)).astype(np.int64)
+    else:
+        labels = flat.argmax(axis=1).astype(np.int64)
+    return labels
 
 
 def class_scores(outputs: np.ndarray) -> int:

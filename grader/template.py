@@ -226,7 +226,7 @@ class ForkedProcess:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        return self.template.wait(self.pid, timeout or 3600) if self.poll() is None else self.returncode  # type: ignore[return-value]
+        return self.template.wait(self.pid, timeout or 3600) if self.poll() is None else self.returncode  # type: ignore[return-value]  # set by poll() above
 
     def send_signal(self, number: int) -> None:
         if self.poll() is None:
