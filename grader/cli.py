@@ -18,38 +18,67 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from grader.assignment import AssignmentError
-from grader.discover import Submission
-from grader.kernels import KernelNotFound
-from grader.settings import KERNEL_STARTS, ExecuteSettings
-from grader.sandbox import SANDBOX_MODES, Limits, SandboxUnavailable, unsandboxed_reason
+from grader.console import (
+    print_self_check,
+    print_validation,
+    progress_bar,
+    summary_table,
+    warn_if_unsandboxed,
+)
 from grader.feedback import AUDIENCES
 from grader.intake import IntakeError, require_source
-from grader.lateness import LatePolicy, parse_penalty, parse_percent, parse_time, read_submission_times
+from grader.kernels import KernelNotFound
+from grader.lateness import (
+    LatePolicy,
+    parse_penalty,
+    parse_percent,
+    parse_time,
+    read_submission_times,
+)
 from grader.pipeline import BatchSummary, default_solutions_dir, grade_folder, rerender
 from grader.release import ReleaseError, release_assignment
-from grader.results import SubmissionResult
+from grader.sandbox import SANDBOX_MODES, Limits, SandboxUnavailable
 from grader.selfcheck import check_notebook
-from grader.validate import OTHER_SEEDS, Validation, validate_assignment
+from grader.settings import KERNEL_STARTS, ExecuteSettings
+from grader.validate import OTHER_SEEDS, parse_seeds, validate_assignment
 
 USAGE_ERROR = 2
+HELP = {  # one line per subcommand for `grade --help`
+    "report": "re-render grades.csv, the exports and the HTML reports from the gradebook",
+    "release": "write the student notebook and public checks of an assignment into assignments/",
+    "validate": "reference gets full marks, blank gets zero, other seeds the same score",
+    "check": "students: run the public checks of your assignment on your notebook",
+}
 DEFAULTS = ExecuteSettings()
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """`grade` and its subcommands, each with generated help (`grade --help`, `grade validate --help`)."""
     parser = argparse.ArgumentParser(
         prog="grade",
+        description="An autograder for PyTorch classification notebooks. `grade FOLDER` is `grade grade FOLDER`.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in (_add_grade_parser, _add_report_parser, _add_release_parser, _add_validate_parser, _add_check_parser):
+        add(commands)
+    return parser
+
+
+def _add_grade_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "grade",
+        prog="grade",
+        help="grade every notebook under FOLDER (the default command)",
         description=(
             "Grade every student notebook (.ipynb) under FOLDER: each runs in a fresh kernel, "
             "hidden pytest specs check what it defined, and scores, a SQLite gradebook and "
             "HTML reports are written to --out."
         ),
-        epilog="Other commands: " + "; ".join(f"grade {usage} ({doc})" for usage, doc in COMMAND_HELP.items()),
     )
+    parser.set_defaults(run=grade_command)
     parser.add_argument(
         "folder",
         type=Path,
@@ -79,7 +108,6 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="CSV with the columns student,submitted_at (student id or LMS name; ISO 8601 times)",
     )
-    return parser
 
 
 def _add_feedback_option(parser: argparse.ArgumentParser) -> None:
@@ -118,17 +146,18 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         # SIGTERM unwinds like Ctrl-C, so the batch writes grades.csv and the index for what finished
         signal.signal(signal.SIGTERM, _terminate)
-    if argv and argv[0] in COMMANDS:
-        return COMMANDS[argv[0]](argv[1:])
-    return grade_command(argv)
+    if not argv or argv[0] not in COMMANDS | {"-h", "--help"}:
+        argv = ["grade", *argv]  # `grade FOLDER` is the default command
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    return run(args)
 
 
 def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"terminated by signal {signum}")
 
 
-def grade_command(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+def grade_command(args: argparse.Namespace) -> int:
     console = Console(stderr=True, soft_wrap=True)
     try:
         require_source(args.folder)
@@ -150,16 +179,6 @@ def grade_command(argv: list[str]) -> int:
         f"in {summary.seconds:.1f} s. Reports: {escape(str(args.out / 'index.html'))}"
     )
     return 0
-
-
-def warn_if_unsandboxed(settings: ExecuteSettings, console: Console) -> None:
-    """Say before anything runs that kernels will not be isolated, and why; raise SandboxUnavailable under required."""
-    reason = unsandboxed_reason(settings.sandbox)
-    if reason:
-        console.print(
-            f"[bold red]warning: student code will run WITHOUT the sandbox[/] ({escape(reason)}): it can read what "
-            "you can read, reach the network and signal your processes. Use --sandbox required to refuse instead."
-        )
 
 
 def add_kernel_options(parser: argparse.ArgumentParser) -> None:
@@ -216,22 +235,10 @@ def _grade_with_progress(
     late: LatePolicy | None,
     times: dict[str, datetime],
 ) -> BatchSummary:
-    solutions = args.solutions or default_solutions_dir()
-    if args.quiet:
-        return grade_folder(args.folder, args.out, solutions, settings, args.force, **_batch_options(args, late, times))
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("grading", total=None)
-
-        def advance(submission: Submission, result: SubmissionResult | None) -> None:
-            if result is None:
-                bar.update(task, description=f"grading {escape(submission.relative_path)}")
-            else:
-                bar.advance(task)
-
+    with progress_bar(console, enabled=not args.quiet) as (advance, on_plan):
         return grade_folder(
-            args.folder, args.out, solutions, settings, args.force, progress=advance,
-            on_plan=lambda total: bar.update(task, total=total), **_batch_options(args, late, times),
+            args.folder, args.out, args.solutions or default_solutions_dir(), settings, args.force,
+            progress=advance, on_plan=on_plan, **_batch_options(args, late, times),
         )
 
 
@@ -248,19 +255,11 @@ def _batch_options(args: argparse.Namespace, late: LatePolicy | None, times: dic
     }
 
 
-def summary_table(summary: BatchSummary) -> Table:
-    table = Table(title="Grades")
-    for column in ("submission", "assignment", "score", "status", "message"):
-        table.add_column(column, overflow="fold")
-    for r in summary.results:
-        cells = (r.submission, r.assignment or "—", f"{r.score:g} / {r.max_score:g}", r.status, r.message)
-        table.add_row(*(Text(cell) for cell in cells))  # Text: student-made strings are not markup
-    return table
-
-
-def report_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+def _add_report_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "report",
         prog="grade report",
+        help=HELP["report"],
         description=(
             "Re-render grades.csv, the Gradescope exports and every HTML report from OUT/gradebook.sqlite, "
             "without re-grading."
@@ -268,7 +267,10 @@ def report_command(argv: list[str]) -> int:
     )
     parser.add_argument("out", type=Path, help="a results folder written by `grade FOLDER --out OUT`")
     _add_feedback_option(parser)
-    args = parser.parse_args(argv)
+    parser.set_defaults(run=report_command)
+
+
+def report_command(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     try:
         count = rerender(args.out, args.feedback)
@@ -280,9 +282,11 @@ def report_command(argv: list[str]) -> int:
     return 0
 
 
-def release_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+def _add_release_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "release",
         prog="grade release",
+        help=HELP["release"],
         description=(
             "Write what students receive from an assignment's reference notebook: the student notebook "
             "(solutions replaced by placeholders, locked cells checksummed, outputs cleared) and the public checks."
@@ -290,7 +294,10 @@ def release_command(argv: list[str]) -> int:
     )
     parser.add_argument("solution", type=Path, help="an assignment folder (solutions/<id>) or its reference notebook")
     parser.add_argument("--out", type=Path, default=None, help="where to write (default: the assignments/ folder beside solutions/)")
-    args = parser.parse_args(argv)
+    parser.set_defaults(run=release_command)
+
+
+def release_command(args: argparse.Namespace) -> int:
     console = Console(stderr=True, soft_wrap=True)
     try:
         release = release_assignment(args.solution, args.out)
@@ -303,9 +310,11 @@ def release_command(argv: list[str]) -> int:
     return 0
 
 
-def validate_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+def _add_validate_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "validate",
         prog="grade validate",
+        help=HELP["validate"],
         description=(
             "Grade an assignment's reference solution (full marks required), its released blank notebook "
             "(zero required, no check may crash) and the reference with other seeds (same score required). "
@@ -319,7 +328,10 @@ def validate_command(argv: list[str]) -> int:
     parser.add_argument(
         "--seeds", default=",".join(map(str, OTHER_SEEDS)), help="the other seeds, comma-separated (default: %(default)s)"
     )
-    args = parser.parse_args(argv)
+    parser.set_defaults(run=validate_command)
+
+
+def validate_command(args: argparse.Namespace) -> int:
     console = Console(stderr=True, soft_wrap=True)
     try:
         settings = execute_settings(args)
@@ -342,48 +354,11 @@ def validate_command(argv: list[str]) -> int:
     return 0 if valid else 1
 
 
-def parse_seeds(text: str) -> list[int]:
-    """'1,2' -> [1, 2]; ValueError naming --seeds."""
-    try:
-        return [int(seed) for seed in text.split(",") if seed.strip()]
-    except ValueError:
-        raise ValueError(f"Invalid --seeds {text!r}: give whole numbers separated by commas, e.g. 1,2") from None
-
-
-def print_validation(validation: Validation, console: Console) -> None:
-    """The table and the violations on stdout, the verdict on `console`."""
-    out = Console(soft_wrap=True)
-    out.print(validation_table(validation))
-    for problem in validation.problems:
-        out.print(Text(f"violation: {problem}"))
-    verdict = "valid" if validation.ok else f"INVALID ({len(validation.problems)} violation(s))"
-    console.print(f"{escape(validation.assignment.id)}: {verdict} in {validation.seconds:.1f} s")
-
-
-def validation_table(validation: Validation) -> Table:
-    table = Table(title=f"grade validate {validation.assignment.id}")
-    for column in ("run", "seed", "expected", "score", "checks", "public", "time", "verdict"):
-        table.add_column(column, overflow="fold", no_wrap=column in ("run", "score", "time", "verdict"))
-    for run in validation.runs:
-        outcomes = ", ".join(f"{count} {outcome}" for outcome, count in sorted(run.outcomes().items()))
-        public = run.public_passed()
-        cells = (
-            run.label,
-            str(run.seed),
-            run.expected,
-            f"{run.result.score:g} / {run.result.max_score:g}",
-            outcomes or "—",
-            f"{public[0]} of {public[1]}" if public else "—",
-            f"{run.result.seconds:.1f} s",
-            "ok" if not run.problems else "VIOLATION",
-        )
-        table.add_row(*(Text(cell) for cell in cells))
-    return table
-
-
-def check_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+def _add_check_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "check",
         prog="grade check",
+        help=HELP["check"],
         description=(
             "Run your notebook the way the grader does and check it with the assignment's public checks. "
             "These are not your grade: hidden checks on hidden data decide it. Exits 1 when a public check does not pass."
@@ -397,7 +372,10 @@ def check_command(argv: list[str]) -> int:
         help="the released assignment folder holding public_specs/ (default: beside the notebook, else ./assignments)",
     )
     add_kernel_options(parser)
-    args = parser.parse_args(argv)
+    parser.set_defaults(run=check_command)
+
+
+def check_command(args: argparse.Namespace) -> int:
     console = Console(stderr=True, soft_wrap=True)
     try:
         settings = execute_settings(args)
@@ -411,48 +389,4 @@ def check_command(argv: list[str]) -> int:
     return 0 if print_self_check(result) else 1
 
 
-def print_self_check(result: SubmissionResult) -> bool:
-    """The per-exercise table, each public check that did not pass, and a summary; True when all passed."""
-    out = Console(soft_wrap=True)
-    out.print(self_check_table(result))
-    checks = [c for e in result.exercises for c in e.checks]
-    for check in checks:
-        if check.outcome != "passed":
-            out.print(Text(f"✗ {check.description} ({check.id}): {check.outcome}: {check.message}"))
-    if result.message:
-        out.print(Text(f"note: {result.message}"))
-    passed = sum(c.outcome == "passed" for c in checks)
-    out.print(Text(
-        f"{passed} of {len(checks)} public checks passed. "
-        "Public checks are not your grade: hidden checks on hidden data decide it."
-    ))
-    return passed == len(checks)
-
-
-def self_check_table(result: SubmissionResult) -> Table:
-    table = Table(title=f"public checks of {result.assignment}: {result.path}")
-    for column in ("exercise", "passed", "status"):
-        table.add_column(column, overflow="fold")
-    for exercise in result.exercises:
-        passed = sum(c.outcome == "passed" for c in exercise.checks)
-        status = "ok" if passed == len(exercise.checks) else "to do"
-        table.add_row(Text(exercise.title), Text(f"{passed} of {len(exercise.checks)}"), Text(status))
-    return table
-
-
-COMMANDS: dict[str, Callable[[list[str]], int]] = {
-    "report": report_command,
-    "release": release_command,
-    "validate": validate_command,
-    "check": check_command,
-}
-COMMAND_HELP = {  # usage -> what it does, for `grade --help`
-    "report OUT [--feedback student]": "re-render grades.csv, the exports and the HTML reports from the gradebook",
-    "release SOLUTION": "write the student notebook and public checks of an assignment into assignments/",
-    "validate ASSIGNMENT": "reference gets full marks, blank gets zero, other seeds the same score",
-    "check NOTEBOOK": "students: run the public checks of your assignment on your notebook",
-}
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+COMMANDS = {"grade", "report", "release", "validate", "check"}

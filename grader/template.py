@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import os
 import shutil
 import signal
 import subprocess

@@ -27,12 +27,12 @@ import nbformat
 from grader.assignment import PUBLIC_SPECS, Assignment, load_assignment
 from grader.check import run_checks
 from grader.discover import submission_at
-from grader.kernels import KernelSupply, require_kernel
-from grader.settings import ExecuteSettings
 from grader.grade import grade_submission
+from grader.kernels import KernelSupply, require_kernel
 from grader.probe import Probe
 from grader.release import clean_solution, out_of_date, release_notebook, write_notebook
 from grader.results import CheckResult, ExerciseResult, SubmissionResult
+from grader.settings import ExecuteSettings
 
 OTHER_SEEDS = (1, 2)
 
@@ -206,3 +206,12 @@ def _is_fault(check: CheckResult) -> bool:
 
 def _first_line(message: str) -> str:
     return message.splitlines()[0] if message else ""
+
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'1,2' -> [1, 2]; ValueError naming --seeds."""
+    try:
+        return [int(seed) for seed in text.split(",") if seed.strip()]
+    except ValueError:
+        raise ValueError(f"Invalid --seeds {text!r}: give whole numbers separated by commas, e.g. 1,2") from None
