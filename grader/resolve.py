@@ -12,8 +12,10 @@ resolved **as of its exercise's section**, not from the notebook's final state:
    `loss_fn`), or to the end of the notebook.
 2. *Candidates.* The kernel recorded, after each cell, every name bound to an
    object of a kind a spec may ask for and kept the object alive
-   (grader/kernel_tracking.py). The candidates are the objects bound within
-   the window, and those still bound when it starts.
+   (grader/kernel_tracking.py). The candidates are the objects the names hold
+   when the window ends (an object the student overwrote within the window is
+   not one), less those carried in from before the window that an earlier
+   role of the same kind already is.
 3. *Choice.* The kernel says which candidates fit the role (kind, input and
    output sizes under the role's contract, shape) and, for modules, the
    evidence of training. Among those that fit: a module an optimizer stepped
@@ -76,7 +78,7 @@ class Binding:
 @dataclass
 class Candidate:
     binding: Binding
-    last_use: int  # the last cell of the window whose source uses the name while it holds this object
+    last_use: int  # the last cell of the window after the binding that uses the object (0: none)
     tagged: bool  # bound in a cell tagged with the role's exercise
     answer: dict[str, Any]  # the kernel's assessment
 
@@ -251,18 +253,15 @@ class Resolver:
 
     def _candidates(self, spec: ObjectSpec, first: int, end: int) -> list[Candidate]:
         families = _FAMILIES[spec.kind]
-        bindings = self.bindings()
-        live_at_start: dict[str, Binding] = {}
-        inside: list[Binding] = []
-        for binding in bindings:
-            if self._kinds.get(binding.handle) not in families:
-                continue
-            if binding.cell < first:
-                live_at_start[binding.name] = binding
+        live_at_end: dict[str, Binding] = {}  # what each name is bound to when the window ends
+        for binding in self.bindings():
+            if binding.cell < end and self._kinds.get(binding.handle) in families:
+                live_at_end[binding.name] = binding
             elif binding.cell < end:
-                inside.append(binding)
+                live_at_end.pop(binding.name, None)  # rebound to something of another kind
         claimed = self._claimed_before(spec)
-        pool = [b for b in live_at_start.values() if b.handle not in claimed] + inside
+        pool = [b for b in live_at_end.values() if b.cell >= first or b.handle not in claimed]
+        pool.sort(key=lambda b: b.order)
         seen: set[str] = set()
         candidates = []
         for binding in reversed(pool):  # the latest binding of an object stands for it
@@ -310,14 +309,15 @@ class Resolver:
         uses = [
             cell.index
             for cell in self.cells
-            if max(first, binding.cell) <= cell.index < until and pattern.search(cell.source)
+            if max(first, binding.cell + 1) <= cell.index < until and pattern.search(cell.source)
         ]
-        return max(uses, default=binding.cell)
+        return max(uses, default=0)  # the binding itself is no use
 
     def _last_call(self, candidate: Candidate, first: int, end: int) -> int:
         """The last cell of the window that called the module (by object, whatever name the cell used)."""
         counts = set(candidate.answer.get("calls") or [])
-        return max((c.index for c in self.cells if c.execution_count in counts and first <= c.index < end), default=0)
+        after = max(first, candidate.binding.cell + 1)
+        return max((c.index for c in self.cells if c.execution_count in counts and after <= c.index < end), default=0)
 
     def _model_handle(self, spec: ObjectSpec) -> str:
         if spec.kind != "optimizer" or not spec.for_model:

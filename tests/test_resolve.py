@@ -75,7 +75,7 @@ def test_the_training_gate_needs_steps_and_outputs_that_depend_on_the_weights(pr
         code(
             "class Rule(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.layer = nn.Linear(2, 1)\n"
             "    def forward(self, x):\n        return (x[:, :1] > 0).float() + 0 * self.layer(x).detach()\n"
-            "rule = Rule()\nopt = torch.optim.SGD(rule.parameters(), lr=0.1)\nopt.step()",
+            "rule = Rule()\nopt = torch.optim.SGD(rule.parameters(), lr=0.1)\nrule.layer(torch.ones(1, 2)).sum().backward()\nopt.step()",
             "ex2",
         ),
     )
