@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Assignment
-from grader.channel import LiveKernel
+from grader.channel import KernelDied, LiveKernel, ProbeError, ProbeTimeout
 from grader.figure_requests import ObjectNotFound, FigureRequests
 from grader.resolve import Resolver
 from grader.results import CellResult, Resolution
@@ -91,8 +91,12 @@ class Probe(FigureRequests):
         return self.resolver.resolve(key).handle
 
     def notes(self) -> list[str]:
-        """What the staff should know about how objects were found (e.g. a device this machine lacks)."""
-        self.resolver.bindings()
+        """What the staff should know about how objects were found (e.g. a device this machine lacks);
+        never raises: a dead or silenced kernel has nothing to add."""
+        try:
+            self.resolver.bindings()
+        except (ProbeError, ProbeTimeout, KernelDied):
+            return []
         return list(self.resolver.device_notes)
 
     def training(self, key: str) -> TrainingEvidence:

@@ -99,10 +99,10 @@ def test_check_on_the_blank_notebook_says_what_is_left_to_do(capsys):
     ]
     assert out[-4:] == [
         "✗ layer accepts points with 2 features (test_mini_public.py::test_layer_takes_two_features): error: "
-        "no nn.Module with 2 inputs and 1 outputs found for layer (looked in cells tagged ex1, at names `layer`, "
-        "then the whole namespace)",
+        "no nn.Module with 2 inputs and 1 outputs found for layer in the section of Ex 1 · a linear layer "
+        "(cells 3–end) (names asked for: `layer`)",
         "✗ square returns a tensor (test_mini_public.py::test_square_returns_a_tensor): error: no function found "
-        "for square (looked in cells tagged ex2, at names `square`, then the whole namespace)",
+        "for square in the section of Ex 2 · a square function (cells 4–end) (names asked for: `square`)",
         "note: 2 failing cells (cells 3, 4)",
         "0 of 2 public checks passed. Public checks are not your grade: hidden checks on hidden data decide it.",
     ]
