@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from statistics import median
 
-from grader.pipeline import grade_folder
+from grader.pipeline import BatchOptions, grade_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,7 @@ def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "submissions"
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch)
-        summary = grade_folder(folder, out, ROOT / "solutions", force=True)
+        summary = grade_folder(folder, BatchOptions(out, ROOT / "solutions", force=True))
         print(f"{'submission':44} figures  seconds  images kB  report kB")
         for result in summary.results:
             images = sum(len(figure.data) for figure in result.figures) / 1000

@@ -28,8 +28,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from grader.pipeline import BatchOptions, BatchSummary, grade_folder
 from grader.settings import KERNEL_STARTS, ExecuteSettings
-from grader.pipeline import BatchSummary, grade_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +62,7 @@ def floor_seconds(notebooks: list[Path]) -> float:
 
 def grade(folder: Path, out: Path, workers: int, force: bool, start: str) -> tuple[float, BatchSummary]:
     began = time.perf_counter()
-    summary = grade_folder(folder, out, ROOT / "solutions", ExecuteSettings(kernel_start=start), force=force, workers=workers)
+    summary = grade_folder(folder, BatchOptions(out, ROOT / "solutions", ExecuteSettings(kernel_start=start), force=force, workers=workers))
     return time.perf_counter() - began, summary
 
 

@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from grader.lateness import (
     parse_time,
     read_submission_times,
 )
-from grader.pipeline import BatchSummary, default_solutions_dir, grade_folder, rerender
+from grader.pipeline import BatchOptions, grade_folder, rerender
 from grader.release import ReleaseError, release_assignment
 from grader.sandbox import SANDBOX_MODES, Limits, SandboxUnavailable
 from grader.selfcheck import check_notebook
@@ -53,6 +53,8 @@ HELP = {  # one line per subcommand for `grade --help`
     "check": "students: run the public checks of your assignment on your notebook",
 }
 DEFAULTS = ExecuteSettings()
+BATCH = BatchOptions()
+LATE_CAP = LatePolicy(datetime.now(timezone.utc)).max_percent
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,16 +86,16 @@ def _add_grade_parser(commands: Any) -> None:
         type=Path,
         help="folder of submissions (searched recursively for .ipynb files) or an LMS bulk download (.zip)",
     )
-    parser.add_argument("--out", type=Path, default=Path("reports"), help="where results go (default: reports/)")
+    parser.add_argument("--out", type=Path, default=BATCH.out, help="where results go (default: %(default)s)")
     parser.add_argument(
         "--solutions",
         type=Path,
-        default=None,
+        default=BATCH.solutions,
         help="folder of assignments (solutions/<id>/assignment.toml and specs/); default: ./solutions, else the bundled one",
     )
     add_kernel_options(parser)
-    parser.add_argument("--workers", type=int, default=None, help="submissions graded at once, each in its own kernel (default: the number of CPU cores)")
-    parser.add_argument("--per-gpu", type=int, default=1, help="with GPUs: at most this many workers share one GPU, the others use the CPU (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=BATCH.workers, help="submissions graded at once, each in its own kernel (default: the number of CPU cores)")
+    parser.add_argument("--per-gpu", type=int, default=BATCH.per_gpu, help="with GPUs: at most this many workers share one GPU, the others use the CPU (default: %(default)s)")
     parser.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster, one task per submission (e.g. tcp://scheduler:8786)")
     parser.add_argument("--dask-gpu", action="store_true", help="with --dask: each task needs a worker with the resource GPU=1")
     parser.add_argument("--force", action="store_true", help="re-grade submissions even when notebook, specs and grader are unchanged")
@@ -102,7 +104,7 @@ def _add_grade_parser(commands: Any) -> None:
     late = parser.add_argument_group("deadline and late penalty")
     late.add_argument("--deadline", help="ISO 8601 time, e.g. 2025-03-01T23:59+01:00 (no offset: this computer's time zone)")
     late.add_argument("--late-penalty", help="percentage of the maximum score per started hour, day or week late, e.g. 10%%/day")
-    late.add_argument("--max-late-penalty", default="100%", help="cap on the late penalty (default: %(default)s)")
+    late.add_argument("--max-late-penalty", default=f"{LATE_CAP:g}%", help="cap on the late penalty (default: %(default)s)")
     late.add_argument(
         "--submitted-at",
         type=Path,
@@ -114,7 +116,7 @@ def _add_feedback_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--feedback",
         choices=AUDIENCES,
-        default="ta",
+        default=BATCH.audience,
         help=(
             "who the HTML reports are for: 'ta' (default) shows everything; 'student' shows every check's outcome "
             "and points but the messages of visible checks only, and no figure drawn over hidden data"
@@ -161,14 +163,14 @@ def grade_command(args: argparse.Namespace) -> int:
     console = Console(stderr=True, soft_wrap=True)
     try:
         require_source(args.folder)
-        settings = execute_settings(args)
-        late, times = late_options(args)
+        options = batch_options(args)
     except ValueError as exc:  # IntakeError is a ValueError
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
     try:
-        warn_if_unsandboxed(settings, console)
-        summary = _grade_with_progress(args, settings, console, late, times)
+        warn_if_unsandboxed(options.settings, console)
+        with progress_bar(console, enabled=not args.quiet) as (advance, on_plan):
+            summary = grade_folder(args.folder, options, advance, on_plan)
     except (AssignmentError, KernelNotFound, IntakeError, SandboxUnavailable) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
@@ -210,10 +212,6 @@ def add_kernel_options(parser: argparse.ArgumentParser) -> None:
 def execute_settings(args: argparse.Namespace) -> ExecuteSettings:
     """ExecuteSettings from the kernel options; ValueError saying the value came from the command line."""
     try:
-        for name in ("workers", "per_gpu"):
-            value = getattr(args, name, None)
-            if value is not None and value < 1:
-                raise ValueError(f"Invalid {name} {value}: must be at least 1")
         return ExecuteSettings(
             kernel_name=args.kernel,
             cell_timeout=args.cell_timeout,
@@ -228,31 +226,18 @@ def execute_settings(args: argparse.Namespace) -> ExecuteSettings:
         raise ValueError(f"{exc} (from the command line)") from None
 
 
-def _grade_with_progress(
-    args: argparse.Namespace,
-    settings: ExecuteSettings,
-    console: Console,
-    late: LatePolicy | None,
-    times: dict[str, datetime],
-) -> BatchSummary:
-    with progress_bar(console, enabled=not args.quiet) as (advance, on_plan):
-        return grade_folder(
-            args.folder, args.out, args.solutions or default_solutions_dir(), settings, args.force,
-            progress=advance, on_plan=on_plan, **_batch_options(args, late, times),
+def batch_options(args: argparse.Namespace) -> BatchOptions:
+    """BatchOptions from the command line; ValueError naming the option, said to come from the command line."""
+    settings = execute_settings(args)
+    late, times = late_options(args)
+    try:
+        return BatchOptions(
+            out=args.out, solutions=args.solutions, settings=settings, force=args.force, workers=args.workers,
+            dask=args.dask, dask_gpu=args.dask_gpu, per_gpu=args.per_gpu, audience=args.feedback,
+            late=late, submission_times=times,
         )
-
-
-def _batch_options(args: argparse.Namespace, late: LatePolicy | None, times: dict[str, datetime]) -> dict[str, Any]:
-    """The grade_folder options that come straight from the command line."""
-    return {
-        "workers": args.workers,
-        "dask": args.dask,
-        "dask_gpu": args.dask_gpu,
-        "per_gpu": args.per_gpu,
-        "audience": args.feedback,
-        "late": late,
-        "submission_times": times,
-    }
+    except ValueError as exc:
+        raise ValueError(f"{exc} (from the command line)") from None
 
 
 def _add_report_parser(commands: Any) -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from grader import sandbox
 from grader.assignment import load_assignments
 from grader.discover import Submission, assignment_of, discover
-from grader.feedback import Audience
+from grader.feedback import AUDIENCES, Audience
 from grader.grade import grader_version, new_result
 from grader.intake import latest_per_student, opened
 from grader.kernels import require_kernel
@@ -46,6 +46,37 @@ class BatchSummary:
     superseded: int = 0  # older notebooks of a student for the same assignment, not graded
 
 
+@dataclass(frozen=True)
+class BatchOptions:
+    """Everything `grade FOLDER` can be told, with its default (the CLI only parses into this)."""
+
+    out: Path = Path("reports")  # where grades.csv, the gradebook and the reports go
+    solutions: Path | None = None  # assignments and hidden specs; None: default_solutions_dir()
+    settings: ExecuteSettings = field(default_factory=ExecuteSettings)
+    force: bool = False  # re-grade even when notebook, specs, grader and seed are unchanged
+    workers: int | None = None  # submissions graded at once, each in its own process; None: one per CPU core
+    dask: str | None = None  # a Dask scheduler address: grade there instead, one task per submission
+    dask_gpu: bool = False  # with dask: each task needs a worker resource GPU=1
+    per_gpu: int = 1  # with GPUs: at most this many local workers share one
+    audience: Audience = "ta"  # who the HTML reports are for
+    late: LatePolicy | None = None
+    submission_times: Mapping[str, datetime] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("workers", "per_gpu"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"Invalid {name} {value!r}: must be at least 1")
+        if self.audience not in AUDIENCES:
+            raise ValueError(f"Invalid feedback {self.audience!r}: use one of {', '.join(AUDIENCES)}")
+        if self.dask_gpu and not self.dask:
+            raise ValueError("Invalid dask_gpu: it needs a Dask scheduler address (dask)")
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+
 def default_solutions_dir() -> Path:
     """`./solutions` when the current folder has one, else the solutions shipped beside the package."""
     here = Path("solutions")
@@ -54,41 +85,27 @@ def default_solutions_dir() -> Path:
 
 def grade_folder(
     folder: Path,
-    out: Path = Path("reports"),
-    solutions: Path | None = None,
-    settings: ExecuteSettings = ExecuteSettings(),
-    force: bool = False,
+    options: BatchOptions = BatchOptions(),
     progress: Progress | None = None,
-    workers: int | None = None,
-    dask: str | None = None,
-    dask_gpu: bool = False,
-    per_gpu: int = 1,
-    audience: Audience = "ta",
-    late: LatePolicy | None = None,
-    submission_times: Mapping[str, datetime] | None = None,
     on_plan: Callable[[int], None] | None = None,
 ) -> BatchSummary:
-    """Grade every notebook under `folder` (a folder or an LMS .zip) into `out`; return this batch's results.
+    """Grade every notebook under `folder` (a folder or an LMS .zip) as `options` say; return this batch's results.
 
     Of several notebooks one student handed in for the same assignment, only the latest is
     graded (grader/intake.py); the others are listed in its result and dropped from the
-    gradebook. `late` and `submission_times` apply the late policy (grader/lateness.py).
-    `on_plan` is told how many notebooks will be graded, before the first one is.
-
-    `workers` submissions are graded at once, each in its own process and
-    kernel (default: one per CPU core); results do not depend on it. With
-    `dask` (a scheduler address) the submissions are graded on that cluster
-    instead, one task each (`dask_gpu`: each task needs a worker resource GPU=1).
-    When GPUs are present, at most `per_gpu` local workers share each GPU; the
-    others run their kernels on the CPU. Each result records its device.
-    Reports are written for `audience`.
+    gradebook. The late policy applies to every result (grader/lateness.py). `progress` is
+    told when each submission starts (result None) and ends; `on_plan` how many notebooks will
+    be graded, before the first one is. Results do not depend on the number of workers; with
+    a Dask scheduler the submissions are graded on that cluster; when GPUs are present, at most
+    `per_gpu` local workers share each GPU and the others run on the CPU.
     """
+    out, settings, late, audience = options.out, options.settings, options.late, options.audience
     started = time.perf_counter()
-    assignments = load_assignments(solutions or default_solutions_dir())
+    assignments = load_assignments(options.solutions or default_solutions_dir())
     require_kernel(settings.kernel_name)
     sandbox.unsandboxed_reason(settings.sandbox)  # raises SandboxUnavailable under --sandbox required
     gradebook = Gradebook(out / "gradebook.sqlite")
-    fingerprints = {} if force else gradebook.fingerprints()
+    fingerprints = {} if options.force else gradebook.fingerprints()
     # Unreadable and unknown notebooks have no spec hash: they are cheap to look at again.
     spec_hashes: dict[str, str | None] = {a.id: a.spec_hash() for a in assignments}
     results: dict[str, SubmissionResult] = {}
@@ -99,7 +116,7 @@ def grade_folder(
 
         def record(submission: Submission, result: SubmissionResult, stored: bool = False) -> None:
             before = result.to_json() if stored else ""
-            settle(result, submission, older[submission.id], late, submission_times or {})
+            settle(result, submission, older[submission.id], late, options.submission_times)
             if not stored or result.to_json() != before:  # a stored result is saved again only if settling changed it
                 gradebook.save(result)  # one transaction per submission: a crash loses nothing recorded
                 write_result_json(result, out)
@@ -119,12 +136,12 @@ def grade_folder(
             else:
                 record(submission, stored, stored=True)  # settled again: a changed late policy needs no re-grade
         try:
-            if dask:
+            if options.dask:
                 from grader.distributed import grade_on_cluster
 
-                grade_on_cluster(dask, pending, assignments, settings, record, _failed_remotely, gpu=dask_gpu)
+                grade_on_cluster(options.dask, pending, assignments, settings, record, _failed_remotely, gpu=options.dask_gpu)
             else:
-                grade_all(pending, assignments, settings, workers or os.cpu_count() or 1, record, progress, per_gpu)
+                grade_all(pending, assignments, settings, options.worker_count, record, progress, options.per_gpu)
         except BaseException:  # interrupted (SIGINT, SIGTERM): what finished still gets its CSV row and report
             publish(gradebook, out, audience)
             raise

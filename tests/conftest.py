@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import tomllib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+from typing import Any
 
 import nbformat
 import pytest
@@ -102,9 +107,41 @@ def report_submissions(folder: Path) -> None:
 @pytest.fixture(scope="session")
 def report_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A graded batch (staff view) of `report_submissions`; returns its results folder."""
-    from grader.pipeline import grade_folder  # imported late: conftest stays cheap to load
+    from grader.pipeline import BatchOptions, grade_folder  # imported late: conftest stays cheap to load
 
     root = tmp_path_factory.mktemp("report-batch")
     report_submissions(root / "submissions")
-    grade_folder(root / "submissions", root / "out", FIXTURE_SOLUTIONS, FAST)
+    grade_folder(root / "submissions", BatchOptions(root / "out", FIXTURE_SOLUTIONS, FAST))
     return root / "out"
+
+
+# --------------------------------------------------------------------------- the demo class, graded once
+
+ASSIGNMENTS = ("classification-exercises", "assignment-6", "blobs-mini-project")
+
+
+def demo_expectations(assignment: str) -> dict[str, Any]:
+    """solutions/<assignment>/demos.toml: max_score and, per demo student, how it is made and what it loses."""
+    return tomllib.loads((ROOT / "solutions" / assignment / "demos.toml").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class DemoBatch:
+    out: Path  # the reports folder
+    results: dict[tuple[str, str], Any]  # (assignment, student) -> SubmissionResult
+
+    def of(self, assignment: str) -> dict[str, Any]:
+        return {student: r for (a, student), r in self.results.items() if a == assignment}
+
+
+@pytest.fixture(scope="session")
+def demo_batch(tmp_path_factory: pytest.TempPathFactory) -> DemoBatch:
+    """`grade submissions/` on a copy of the bundled demo class: one batch for every assignment's demos."""
+    from grader.cli import main  # imported late: conftest stays cheap to load
+    from grader.record import Gradebook
+
+    batch = tmp_path_factory.mktemp("demos")
+    shutil.copytree(ROOT / "submissions", batch / "submissions")
+    out = batch / "reports"
+    assert main([str(batch / "submissions"), "--out", str(out), "--solutions", str(ROOT / "solutions"), "--quiet"]) == 0
+    return DemoBatch(out, {(r.assignment, r.student): r for r in Gradebook(out / "gradebook.sqlite").results()})

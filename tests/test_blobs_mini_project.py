@@ -4,7 +4,6 @@ The end-to-end fixture grades a copy of submissions/ holding only this assignmen
 """
 
 import importlib.util
-import shutil
 
 import nbformat
 import numpy as np
@@ -12,20 +11,13 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.cli import main
-from grader.record import Gradebook
-from tests.conftest import ROOT
+from tests.conftest import ROOT, demo_expectations
 
 ASSIGNMENT = "blobs-mini-project"
 FOLDER = ROOT / "solutions" / ASSIGNMENT
 MAX_SCORE = 15
 # submission -> the checks it must lose (every other check must pass)
-EXPECTED_LOSSES = {
-    "ada": set(),
-    "shallow-network": {"test_model.py::test_model_has_the_six_linear_layers"},
-    "no-relu": {"test_model.py::test_model_applies_relu_between_layers"},
-    "undertrained": {"test_training.py::test_accuracy_on_hidden_blobs"},
-    "predicts-the-training-set": {"test_predictions.py::test_predictions_are_the_models_classes_for_the_test_set"},
-}
+EXPECTED = demo_expectations(ASSIGNMENT)["demos"]
 
 
 @pytest.fixture(scope="module")
@@ -70,34 +62,12 @@ def test_checks_add_up_to_the_maximum_score():
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    batch = tmp_path_factory.mktemp("blobs")
-    for path in sorted((ROOT / "submissions").glob(f"*/{ASSIGNMENT}.ipynb")):
-        (batch / path.parent.name).mkdir()
-        shutil.copy(path, batch / path.parent.name / path.name)
-    out = batch / "reports"
-    assert main([str(batch), "--out", str(out), "--solutions", str(ROOT / "solutions"), "--quiet"]) == 0
-    return {r.student: r for r in Gradebook(out / "gradebook.sqlite").results()}
+def graded(demo_batch):
+    return demo_batch.of(ASSIGNMENT)
 
 
 def _checks(result):
     return {c.id: c for e in result.exercises for c in e.checks}
-
-
-@pytest.mark.slow
-def test_every_demo_submission_was_graded(graded):
-    assert set(graded) == set(EXPECTED_LOSSES) | {"blank"}
-    assert {(r.assignment, r.status, r.max_score) for r in graded.values()} == {(ASSIGNMENT, "graded", MAX_SCORE)}
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("student", sorted(EXPECTED_LOSSES))
-def test_variant_loses_exactly_its_checks(graded, student):
-    checks = _checks(graded[student])
-    lost = {check_id for check_id, c in checks.items() if c.points < c.max_points}
-    assert lost == EXPECTED_LOSSES[student]
-    assert all(c.outcome == "passed" for check_id, c in checks.items() if check_id not in lost)
-    assert graded[student].score == MAX_SCORE - sum(checks[c].max_points for c in lost)
 
 
 @pytest.mark.slow

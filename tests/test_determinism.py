@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from grader.pipeline import grade_folder
+from grader.pipeline import BatchOptions, grade_folder
 from tests.conftest import FAST, FIXTURE_SOLUTIONS, code, live_kernel, notebook, write
 
 RANDOM_CELLS = [
@@ -40,7 +40,7 @@ def test_grading_three_times_gives_identical_scores_and_messages(tmp_path):
     write(notebook(*RANDOM_CELLS, assignment="mini"), tmp_path / "s" / "amy.ipynb")
     outcomes = []
     for attempt in range(3):
-        result = grade_folder(tmp_path / "s", tmp_path / f"out{attempt}", FIXTURE_SOLUTIONS, FAST).results[0]
+        result = grade_folder(tmp_path / "s", BatchOptions(tmp_path / f"out{attempt}", FIXTURE_SOLUTIONS, FAST)).results[0]
         checks = [(c.id, c.outcome, c.points, c.message) for e in result.exercises for c in e.checks]
         outcomes.append((result.score, result.message, checks, result.execution.cells[1].stdout))
     assert outcomes[0] == outcomes[1] == outcomes[2]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from grader.pipeline import grade_folder
+from grader.pipeline import BatchOptions, grade_folder
 from tests.conftest import FAST, FIXTURE_SOLUTIONS, code, notebook, write
 
 distributed = pytest.importorskip("distributed")
@@ -21,8 +21,8 @@ def test_dask_backend_gives_the_same_grades_csv_as_a_local_run(tmp_path, cluster
     write(notebook(*solved, assignment="mini"), folder / "ada" / "mini.ipynb")
     write(notebook(code("layer = 3", "ex1"), assignment="mini"), folder / "bob" / "mini.ipynb")
     (folder / "cy.ipynb").write_text("not json", encoding="utf-8")
-    local = grade_folder(folder, tmp_path / "local", FIXTURE_SOLUTIONS, FAST, workers=1)
-    remote = grade_folder(folder, tmp_path / "remote", FIXTURE_SOLUTIONS, FAST, dask=cluster.scheduler_address)
+    local = grade_folder(folder, BatchOptions(tmp_path / "local", FIXTURE_SOLUTIONS, FAST, workers=1))
+    remote = grade_folder(folder, BatchOptions(tmp_path / "remote", FIXTURE_SOLUTIONS, FAST, dask=cluster.scheduler_address))
     assert (tmp_path / "remote" / "grades.csv").read_text() == (tmp_path / "local" / "grades.csv").read_text()
     assert [r.score for r in remote.results] == [r.score for r in local.results] == [4, 0, 0]
     assert (tmp_path / "remote" / "ada__mini" / "report.html").is_file()

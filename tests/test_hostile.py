@@ -16,7 +16,7 @@ import pytest
 
 from grader import sandbox
 from grader.settings import ExecuteSettings
-from grader.pipeline import grade_folder
+from grader.pipeline import BatchOptions, grade_folder
 from tests.conftest import FIXTURE_SOLUTIONS, ROOT
 
 HOSTILE = ROOT / "tests" / "hostile"
@@ -72,7 +72,7 @@ def batch(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TMPDIR", str(scratch))
         patch.setattr(tempfile, "tempdir", str(scratch))
-        summary = grade_folder(folder, out, FIXTURE_SOLUTIONS, SETTINGS)
+        summary = grade_folder(folder, BatchOptions(out, FIXTURE_SOLUTIONS, SETTINGS))
     left = {
         "scratch": {p.name for p in scratch.glob("grade-*")},
         "kernels": _processes(str(scratch)),

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from grader.cli import main
-from grader.pipeline import grade_folder
+from grader.pipeline import BatchOptions, grade_folder
 from tests.conftest import FAST, FIXTURE_SOLUTIONS, code, notebook, write
 
 SOLVED = [code("import torch\nfrom torch import nn"), code("layer = nn.Linear(2, 1)", "ex1"),
@@ -26,7 +26,7 @@ def batch(tmp_path_factory):
     (folder / "dee").mkdir()
     (folder / "dee" / "mini.ipynb").write_text("{ this is not json", encoding="utf-8")
     write(notebook(code("print('a pandas homework about something else entirely')")), folder / "eve" / "other.ipynb")
-    summary = grade_folder(folder, out, FIXTURE_SOLUTIONS, FAST)
+    summary = grade_folder(folder, BatchOptions(out, FIXTURE_SOLUTIONS, FAST))
     return folder, out, summary
 
 
@@ -89,7 +89,7 @@ def test_output_contract(batch):
 
 def test_unchanged_batch_is_not_executed_again(batch):
     folder, out, _ = batch
-    again = grade_folder(folder, out, FIXTURE_SOLUTIONS, FAST)
+    again = grade_folder(folder, BatchOptions(out, FIXTURE_SOLUTIONS, FAST))
     # only the unreadable and the unknown notebook are looked at again (no kernel for either)
     assert (again.regraded, again.reused) == (2, 3)
     assert [r.score for r in again.results] == [r.score for r in batch[2].results]
@@ -150,8 +150,8 @@ def test_report_command_without_a_gradebook_names_the_fix(tmp_path, capsys):
 
 def test_one_worker_and_two_workers_give_the_same_grades(batch, tmp_path):
     folder, out, _ = batch  # graded with the default: one worker per core
-    serial = grade_folder(folder, tmp_path / "serial", FIXTURE_SOLUTIONS, FAST, workers=1)
-    parallel = grade_folder(folder, tmp_path / "parallel", FIXTURE_SOLUTIONS, FAST, workers=2)
+    serial = grade_folder(folder, BatchOptions(tmp_path / "serial", FIXTURE_SOLUTIONS, FAST, workers=1))
+    parallel = grade_folder(folder, BatchOptions(tmp_path / "parallel", FIXTURE_SOLUTIONS, FAST, workers=2))
     assert (tmp_path / "serial" / "grades.csv").read_text() == (tmp_path / "parallel" / "grades.csv").read_text()
     assert [r.score for r in serial.results] == [r.score for r in parallel.results]
 

@@ -103,13 +103,13 @@ def test_no_notebook_carries_grader_metadata_or_tags():
 
 @pytest.mark.slow
 def test_grader_verdicts_match_the_ground_truth(tmp_path):
-    from grader.pipeline import grade_folder  # imported late: the fast tests above need no grader
+    from grader.pipeline import BatchOptions, grade_folder  # imported late: the fast tests above need no grader
 
     batch = tmp_path / "submissions"
     batch.mkdir()
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         shutil.copy(path, batch / path.name)  # one notebook per student, named after the file
-    summary = grade_folder(batch, tmp_path / "reports", ROOT / "solutions")
+    summary = grade_folder(batch, BatchOptions(tmp_path / "reports", ROOT / "solutions"))
     results = {Path(result.path).stem: result for result in summary.results}
 
     disagreements = []
