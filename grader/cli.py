@@ -375,3 +375,7 @@ def check_command(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"grade", "report", "release", "validate", "check"}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
