@@ -41,7 +41,37 @@ _NEUTRALISED = re.compile(
 )
 
 
-OUTPUT_BUDGET = 2_000_000  # bytes of outputs kept per cell; the rest is dropped with a note
+OUTPUT_BUDGET = 2_000_000  # bytes of outputs kept per cell; past it, streams keep their tail and KEEP_LINES
+TAIL_BUDGET = 100_000  # characters of a flooded stdout's end kept
+# Lines a flood must not swallow: what specs read from the output (training progress, "Epoch: 10 | …").
+KEEP_LINES = re.compile(r"epoch", re.I)
+KEPT_LINES_BUDGET = 200_000  # characters of such lines kept from a flood
+
+
+class Overflow:
+    """What is kept of a cell's stdout past the output budget: the lines specs read and the end."""
+
+    def __init__(self) -> None:
+        self.cut = 0
+        self.kept: list[str] = []
+        self.kept_size = 0
+        self.tail = ""
+
+    def take(self, text: str) -> None:
+        self.cut += len(text)
+        for line in text.splitlines(keepends=True):
+            if self.kept_size < KEPT_LINES_BUDGET and KEEP_LINES.search(line):
+                self.kept.append(line)
+                self.kept_size += len(line)
+        self.tail = (self.tail + text)[-TAIL_BUDGET:]
+
+    def summary(self) -> str:
+        kept = "".join(self.kept)
+        return (
+            f"\n[grader: {self.cut} characters of output past the {OUTPUT_BUDGET}-byte budget were cut; "
+            f"kept from them: {len(self.kept)} progress lines, then the last {len(self.tail)} characters]\n"
+            f"{kept}{'' if kept.endswith(chr(10)) or not kept else chr(10)}[grader: the end of the output]\n{self.tail}"
+        )
 
 
 class KernelKilled(DeadKernelError):
@@ -57,6 +87,7 @@ class GradingClient(NotebookClient):
         self.interrupt_grace = interrupt_grace
         self._interrupted_at: float | None = None
         self._output_bytes: dict[int, int] = {}
+        self._overflow: dict[int, Overflow] = {}
 
     async def async_execute_cell(self, cell: Any, cell_index: int, *args: Any, **kwargs: Any) -> Any:
         self._interrupted_at = None
@@ -74,6 +105,14 @@ class GradingClient(NotebookClient):
         await self.km.shutdown_kernel(now=True)
         raise KernelKilled(f"the cell ran past {timeout} s and ignored the interrupt, so the kernel was killed")
 
+    def overflow_output(self, cell_index: int) -> nbformat.NotebookNode | None:
+        """A stdout output saying what a flood lost, with its progress lines and its end; None without a flood."""
+        overflow = self._overflow.pop(cell_index, None)
+        if overflow is None:
+            return None
+        output: nbformat.NotebookNode = nbformat.v4.new_output("stream", name="stdout", text=overflow.summary())
+        return output
+
     def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
         content = msg.get("content", {})
         size = _content_size(content)
@@ -82,10 +121,13 @@ class GradingClient(NotebookClient):
         remaining = OUTPUT_BUDGET - used
         if size <= remaining:
             return super().output(outs, msg, display_id, cell_index)
-        if remaining > 0 and msg.get("msg_type") == "stream":  # keep the start of the flood
-            dropped = size - remaining
-            text = content.get("text", "")[:remaining] + f"\n[grader: {dropped} more characters of output dropped]\n"
-            return super().output(outs, {**msg, "content": {**content, "text": text}}, display_id, cell_index)
+        if msg.get("msg_type") == "stream" and content.get("name") == "stdout":
+            text = str(content.get("text", ""))
+            head, rest = text[: max(remaining, 0)], text[max(remaining, 0) :]
+            self._overflow.setdefault(cell_index, Overflow()).take(rest)
+            if head:  # the start of the flood, up to the budget
+                return super().output(outs, {**msg, "content": {**content, "text": head}}, display_id, cell_index)
+            return None
         if remaining > 0:
             note = f"\n[grader: an output of {size} bytes dropped, over the {OUTPUT_BUDGET} bytes kept per cell]\n"
             outs.append(nbformat.v4.new_output("stream", name="stdout", text=note))
@@ -207,6 +249,9 @@ def _run_cell(
         return _cell_result(index + 1, cell, "crash", time.perf_counter() - started, note)
     duration = time.perf_counter() - started
     cell.source = original
+    flood = client.overflow_output(index) if isinstance(client, GradingClient) else None
+    if flood is not None:
+        cell.outputs.append(flood)
     status = "ok"
     errors = [o for o in cell.outputs if o.get("output_type") == "error"]
     if errors:
@@ -281,7 +326,7 @@ def _cell_result(
         ename=str(error.get("ename", "")) if error else "",
         evalue=str(error.get("evalue", ""))[:2000] if error else "",
         traceback=_truncate(_ANSI.sub("", "\n".join(error.get("traceback", []))), TRACEBACK_BUDGET) if error else "",
-        stdout=_truncate(stdout, STDOUT_BUDGET),
+        stdout=_truncate(stdout, STDOUT_BUDGET, keep=KEEP_LINES),
         images=images,
         note=note,
         execution_count=cell.get("execution_count") if status != "not-run" else None,
@@ -325,9 +370,16 @@ def library_note(library: str, ename: str) -> str:
     )
 
 
-def _truncate(text: str, budget: int) -> str:
+def _truncate(text: str, budget: int, keep: re.Pattern[str] | None = None) -> str:
+    """`text` within about `budget` characters: its head and tail, and between them the lines of the
+    cut middle that match `keep` (within the same budget again)."""
     if len(text) <= budget:
         return text
     half = budget // 2
-    return f"{text[:half]}\n... [{len(text) - budget} characters cut by the grader] ...\n{text[-half:]}"
-
+    middle = text[half : len(text) - half]
+    kept = ""
+    if keep is not None:
+        lines = [line for line in middle.splitlines(keepends=True) if keep.search(line)]
+        kept = "".join(lines)[:budget]
+    note = f"\n... [{len(middle) - len(kept)} characters cut by the grader{', matching lines kept' if kept else ''}] ...\n"
+    return f"{text[:half]}{note}{kept}{text[-half:]}"

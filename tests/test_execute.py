@@ -144,3 +144,25 @@ def test_kernels_are_launched_where_forking_is_off():
     finally:
         kernel.close()
         supply.close()
+
+
+def test_a_flood_keeps_the_progress_lines_and_its_end(tmp_path):
+    flood = code(
+        "import sys, warnings\n"
+        "for epoch in range(0, 100, 10):\n"
+        "    sys.stdout.write('noise noise noise\\n' * 20000)\n"
+        "    warnings.warn('w' * 100)\n"
+        "    print(f'Epoch: {epoch} | loss 0.1')\n"
+        "print('training done')"
+    )
+    for live in live_kernel(notebook(flood), tmp_path):
+        stdout = live.result.cells[0].stdout
+        assert [f"Epoch: {epoch} |" in stdout for epoch in range(0, 100, 10)] == [True] * 10
+        assert stdout.rstrip().endswith("training done") and len(stdout) < 100_000
+        assert "characters cut by the grader, matching lines kept" in stdout
+
+
+def test_indented_shell_lines_stay_valid_python():
+    cleaned, note = neutralise("try:\n    !pip install torchmetrics\n    from google.colab import drive\nexcept ImportError:\n    pass")
+    compile(cleaned, "cell", "exec")
+    assert "pip install torchmetrics" in note
