@@ -40,13 +40,34 @@ from jupyter_client.manager import AsyncKernelManager
 
 MIB = 1024 * 1024
 
-# Sets the limits, then replaces itself with the real command (argv after "--").
+# Sets the limits, then runs the real command (argv after "--") as its child and stays as a nanny
+# between it and the grader: a kernel that kills its parent kills the nanny (and, by the parent-death
+# signal, itself), never the grader or a pool worker. The nanny passes on signals and the exit status.
 _LAUNCHER = """
-import json, os, resource, sys
+import ctypes, json, os, resource, signal, sys
 limits = json.loads(sys.argv[1])
 for name, value in limits.items():
     resource.setrlimit(getattr(resource, name), (value, value))
-os.execvp(sys.argv[3], sys.argv[3:])
+child = os.fork()
+if child == 0:
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the nanny
+    except (OSError, AttributeError):
+        pass
+    os.execvp(sys.argv[3], sys.argv[3:])
+for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+    signal.signal(number, lambda number, frame: os.kill(child, number))
+while True:
+    try:
+        status = os.waitpid(child, 0)[1]
+        break
+    except InterruptedError:
+        continue
+code = os.waitstatus_to_exitcode(status)
+if code < 0:
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+os._exit(code & 0xFF)
 """
 
 # Read-only system paths a Python kernel needs; the ones missing on a platform are skipped.
