@@ -130,6 +130,7 @@ def setup(seed, threads):
     import os
 
     install_tracking()
+    prepare_guards()
     _START.update(cwd=_cwd(), environ=dict(os.environ), path=list(sys.path))
     random.seed(seed)
     numpy.random.seed(seed)

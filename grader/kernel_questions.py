@@ -96,33 +96,91 @@ def depends_on_parameters(name, inputs):
     return bool(not torch.equal(before, after))
 
 
-_recorder_class = None
+_recorder_class = []  # made by prepare_guards() at set-up, before any student code
+
+
+def prepare_guards():
+    """Make the operator recorder now, from torch's own classes as they are before the notebook runs:
+    a notebook that later makes Python-level dispatch modes inert does not reach this one's methods."""
+    if _recorder_class:
+        return
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    enter, exit_ = TorchDispatchMode.__enter__, TorchDispatchMode.__exit__
+
+    class Recorder(TorchDispatchMode):
+        @classmethod
+        def _should_skip_dynamo(cls):
+            return False  # keeps torch._dynamo (about 1 s of imports) out of the kernel
+
+        def __init__(self):
+            super().__init__()
+            self.ops = []
+
+        def __enter__(self):
+            return enter(self)
+
+        def __exit__(self, *exc):
+            return exit_(self, *exc)
+
+        def __torch_dispatch__(self, func, types_, args=(), kwargs=None):
+            self.ops.append(func.overloadpacket.__name__)
+            return func(*args, **(kwargs or {}))
+
+    _recorder_class.append(Recorder)
 
 
 def _record_ops(fn):
     """Run fn() and return (result, the ATen operator names it dispatched)."""
-    global _recorder_class
-    if _recorder_class is None:
-        from torch.utils._python_dispatch import TorchDispatchMode
-
-        class Recorder(TorchDispatchMode):
-            @classmethod
-            def _should_skip_dynamo(cls):
-                return False  # keeps torch._dynamo (about 1 s of imports) out of the kernel
-
-            def __init__(self):
-                super().__init__()
-                self.ops = []
-
-            def __torch_dispatch__(self, func, types_, args=(), kwargs=None):
-                self.ops.append(func.overloadpacket.__name__)
-                return func(*args, **(kwargs or {}))
-
-        _recorder_class = Recorder
-    recorder = _recorder_class()
+    prepare_guards()
+    recorder = _recorder_class[0]()
     with recorder:
         result = fn()
     return result, recorder.ops
+
+
+def _guarded_ops(fn):
+    """Run fn() with new threads and processes forbidden, recording its operators between two canary
+    calls to the built-in tanh; return (result, its operators, whether both canaries were seen).
+
+    A guard in the student's process proves it is armed: the canaries go through the same recorder in
+    the same call, so a recorder made inert (or a call it cannot see) fails to see them."""
+    import torch
+
+    prepare_guards()
+    canary = torch.linspace(-1.0, 1.0, 3)
+    recorder = _recorder_class[0]()
+    with _threads_forbidden(), recorder:
+        torch.ops.aten.tanh.default(canary)
+        start = len(recorder.ops)
+        result = fn()
+        end = len(recorder.ops)
+        torch.ops.aten.tanh.default(canary)
+    armed = "tanh" in recorder.ops[:start] and "tanh" in recorder.ops[end:]
+    return result, recorder.ops[start:end], armed
+
+
+class _threads_forbidden:
+    """For the duration: starting a thread or a process raises (the recorder sees this thread only)."""
+
+    def __enter__(self):
+        import _thread
+        import os
+        import threading
+
+        def refuse(*args, **kwargs):
+            raise RuntimeError("the grader runs this call with new threads and processes forbidden")
+
+        self.saved = [(threading.Thread, "start", threading.Thread.start), (_thread, "start_new_thread", _thread.start_new_thread)]
+        self.saved += [(os, name, getattr(os, name)) for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp") if hasattr(os, name)]
+        for owner, name, _ in self.saved:
+            setattr(owner, name, refuse)
+        return self
+
+    def __exit__(self, *exc):
+        for owner, name, original in self.saved:
+            setattr(owner, name, original)
+        return False
 
 
 def forward_ops(name, inputs):
@@ -155,8 +213,8 @@ def call(name, inputs):
 
     function = _lookup(name)
     x = torch.from_numpy(_decode(inputs).astype("float32")).clone().requires_grad_(True)
-    out, ops = _record_ops(lambda: function(x))
-    answer = {"type": type(out).__module__ + "." + type(out).__name__, "ops": sorted(set(ops))}
+    out, ops, armed = _guarded_ops(lambda: function(x))
+    answer = {"type": type(out).__module__ + "." + type(out).__name__, "ops": sorted(set(ops)), "guarded": armed}
     if not isinstance(out, torch.Tensor):
         return answer
     answer.update(values=_encode(_to_numpy(out.float())), dtype=str(out.dtype), grad=None)

@@ -36,6 +36,7 @@ class CallAnswer:
     values: np.ndarray | None  # None when it did not return a tensor
     dtype: str
     grad: np.ndarray | None  # d(sum f(x))/dx, None when no gradient flowed
+    guarded: bool = False  # the operator recorder proved armed around the call (canaries seen); see `ops`
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class Probe(FigureRequests):
             values=decode(answer["values"]) if answer.get("values") else None,
             dtype=str(answer.get("dtype", "")),
             grad=decode(answer["grad"]) if answer.get("grad") else None,
+            guarded=bool(answer.get("guarded")),
         )
 
     def source(self, key: str) -> str:

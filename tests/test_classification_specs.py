@@ -6,6 +6,7 @@ import importlib.util
 import pytest
 
 from grader.assignment import load_assignment
+from grader.channel import ProbeError
 from grader.probe import Probe
 from tests.conftest import ROOT, code, live_kernel, notebook
 
@@ -22,6 +23,9 @@ TANHS = {
     "tanh_getattr": "return getattr(torch, 'ta' + 'nh')(x)",
     "tanh_numpy_alias": "return torch.from_numpy(np_t(x.detach().numpy()))",
     "tanh_wrong_sign": "return (torch.exp(x) - torch.exp(-x)) / (torch.exp(x) - torch.exp(-x))",
+    # the built-in run in a worker thread, where a thread-local dispatch mode would see nothing
+    "tanh_in_a_thread": "return ThreadPoolExecutor(1).submit(torch.tanh, x).result()",
+    "tanh_in_a_raw_thread": "out = []\n    t = threading.Thread(target=lambda: out.append(torch.tanh(x)))\n    t.start()\n    t.join()\n    return out[0]",
 }
 PASSING_TANHS = {"tanh_formula", "tanh_via_sigmoid"}
 
@@ -34,7 +38,9 @@ MODELS = {
 }
 NONLINEAR_MODELS = {"relu_module", "relu_functional", "hidden_in_custom_module"}
 
-SETUP = """import torch
+SETUP = """import threading
+from concurrent.futures import ThreadPoolExecutor
+import torch
 from torch import nn
 import torch.nn.functional as F
 from numpy import tanh as np_t
@@ -78,7 +84,7 @@ def _probe(kernel, key, name):
 def _passes(check, *args) -> bool:
     try:
         check(*args)
-    except AssertionError:
+    except (AssertionError, ProbeError):  # a wrong answer, or the student's function raised
         return False
     return True
 
@@ -104,3 +110,17 @@ def test_nonlinearity_is_checked_functionally_and_structurally(kernel, name):
 
 def moons_draw():
     return _load("conftest").moons_draw()
+
+
+def test_a_disarmed_guard_is_never_a_pass(tmp_path):
+    """A cell that makes Python-level dispatch modes inert before tanh is checked: could not verify, not a pass."""
+    disarm = code(
+        "import torch.utils._python_dispatch as dispatch\n"
+        "dispatch._push_mode = lambda *args, **kwargs: None\n"
+        "dispatch._pop_mode = lambda *args, **kwargs: None\n"
+        "def tanh(x):\n    return torch.tanh(x)"
+    )
+    for live in live_kernel(notebook(code(SETUP), disarm), tmp_path):
+        probe = _probe(live, "tanh", "tanh")
+        with pytest.raises(AssertionError, match="could not verify that your tanh avoids the built-in"):
+            _load("test_tanh").test_tanh_matches_reference_values(probe)

@@ -20,6 +20,10 @@ BUILTIN_NAMES = {"tanh", "Tanh", "tanh_"}
 
 def _answer_without_builtin(submission, inputs=PROBE):
     answer = submission.call("tanh", inputs)
+    assert answer.guarded, (
+        "could not verify that your tanh avoids the built-in: the grader's operator guard did not see its "
+        "own test calls in your kernel (was dispatch tracing disabled?); a TA will review this by hand"
+    )
     called = uses_any(answer.ops, TANH_OPS)
     assert not called, f"your tanh calls the built-in tanh (dispatched {', '.join(called)}); write the formula"
     assert not _mentions_builtin(submission.source("tanh")), (
