@@ -261,7 +261,7 @@ def _run_cell(
 
 
 _SIGNAL_CAUSES = {
-    signal.SIGKILL: "killed: most likely it ran out of memory (limit {memory} MiB)",
+    signal.SIGKILL: "killed (SIGKILL): it most likely ran out of memory (limit {memory} MiB), or it killed itself or its parent",
     signal.SIGSEGV: "segmentation fault (a crash inside native code)",
     signal.SIGABRT: "aborted (a native library gave up)",
     signal.SIGXCPU: "CPU time limit of {cpu} s exceeded",

@@ -94,6 +94,26 @@ ATTACKS = {
 }
 
 
+# Attacks that come after the solved exercises: the notebook's work is right, then it bends the process.
+AFTER = {
+    "torch-state-flipped": (
+        "import torch\n"
+        "torch.set_default_dtype(torch.float64)\n"
+        "torch.set_default_device('meta')\n"
+        "torch.set_grad_enabled(False)\n"
+        "torch.autograd.set_detect_anomaly(True)"
+    ),
+    "cwd-and-environment": (
+        "import os, sys\n"
+        "os.chdir('/')\n"
+        "os.environ.clear()\n"
+        "os.environ.update(HOME='/nowhere', PATH='/nowhere', TMPDIR='/nowhere', MPLBACKEND='nonsense')\n"
+        "sys.path.insert(0, '/nowhere')"
+    ),
+    "kills-its-parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+}
+
+
 def notebook(cells: list[tuple[str, list[str]]], assignment: str | None = "mini") -> nbformat.NotebookNode:
     nb = new_notebook(cells=[new_markdown_cell("# Mini assignment")])
     for index, (source, tags) in enumerate(cells):
@@ -128,6 +148,8 @@ def main() -> None:
     nbformat.write(notebook(SOLVED), OUT / "control.ipynb")
     for name, attack in ATTACKS.items():
         nbformat.write(notebook([(attack, []), *SOLVED]), OUT / f"{name}.ipynb")
+    for name, attack in AFTER.items():
+        nbformat.write(notebook([*SOLVED, (attack, [])]), OUT / f"{name}.ipynb")
     write_malformed()
 
 

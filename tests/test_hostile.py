@@ -5,6 +5,7 @@ must be unaffected, and nothing may be left behind (processes, scratch folders).
 Regenerate the notebooks with `python scripts/build_hostile_notebooks.py`.
 """
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -47,7 +48,15 @@ VERDICTS = {
     "not-a-notebook": ("invalid", 0),
     "empty": ("invalid", 0),
     "huge": ("graded", 4),
+    "torch-state-flipped": ("graded", 4),  # probes run in the grader's state whatever the notebook left
+    "cwd-and-environment": ("graded", 4),
+    "kills-its-parent": ("graded", 4),  # in the sandbox its parent is its PID namespace's init: SIGKILL is ignored
 }
+# Without the sandbox its parent is the nanny the launcher leaves between it and the grader: the kernel
+# dies with it (only the check read from its outputs grader-side still passes), the grader does not.
+UNSANDBOXED_VERDICTS = {**VERDICTS, "kills-its-parent": ("kernel-died", 1)}
+# Unisolated, these would harm the machine running the tests (kill(-1) hits every process of the user).
+HARMFUL_UNISOLATED = {"kills-everything"}
 
 
 def _processes(pattern: str) -> list[str]:
@@ -55,12 +64,15 @@ def _processes(pattern: str) -> list[str]:
     return [line for line in found.splitlines() if "pgrep" not in line]
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+@pytest.fixture(scope="module", params=["auto", "off"], ids=["sandboxed", "unsandboxed"])
+def batch(request, tmp_path_factory):
+    """The hostile folder graded as one batch, in the sandbox and (less the harmful ones) without it."""
+    mode = request.param
     folder = tmp_path_factory.mktemp("hostile") / "submissions"
     shutil.copytree(HOSTILE, folder)
-    if not sandbox.bubblewrap_works():  # without a PID namespace kill(-1) would hit this test run too
-        (folder / "kills-everything.ipynb").unlink()
+    if mode == "off" or not sandbox.bubblewrap_works():  # without a PID namespace kill(-1) would hit this test run too
+        for name in HARMFUL_UNISOLATED:
+            (folder / f"{name}.ipynb").unlink()
     huge = nbformat.read(HOSTILE / "control.ipynb", as_version=4)
     huge.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="y" * 100_000_000)]
     nbformat.write(huge, folder / "huge.ipynb")
@@ -72,18 +84,23 @@ def batch(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TMPDIR", str(scratch))
         patch.setattr(tempfile, "tempdir", str(scratch))
-        summary = grade_folder(folder, BatchOptions(out, FIXTURE_SOLUTIONS, SETTINGS))
+        settings = dataclasses.replace(SETTINGS, sandbox=mode)
+        summary = grade_folder(folder, BatchOptions(out, FIXTURE_SOLUTIONS, settings))
     left = {
         "scratch": {p.name for p in scratch.glob("grade-*")},
         "kernels": _processes(str(scratch)),
         "sleepers": _processes("sleep 98[67]"),
     }
-    return {Path(r.path).stem: r for r in summary.results}, out, left
+    return {Path(r.path).stem: r for r in summary.results}, out, left, mode
+
+
+def _isolated(batch) -> bool:
+    return batch[3] != "off" and sandbox.bubblewrap_works()
 
 
 def test_every_submission_gets_a_row(batch):
-    results, out, _ = batch
-    expected = set(VERDICTS) if sandbox.bubblewrap_works() else set(VERDICTS) - {"kills-everything"}
+    results, out, _, _ = batch
+    expected = set(VERDICTS) if _isolated(batch) else set(VERDICTS) - HARMFUL_UNISOLATED
     assert set(results) == expected
     assert len((out / "grades.csv").read_text().splitlines()) == len(expected) + 1
 
@@ -91,13 +108,14 @@ def test_every_submission_gets_a_row(batch):
 @pytest.mark.parametrize("name", sorted(VERDICTS))
 def test_verdict(batch, name):
     if name not in batch[0]:
-        pytest.skip("kill(-1) is only graded inside the bubblewrap sandbox")
+        pytest.skip(f"{name} is only graded inside the bubblewrap sandbox")
     result = batch[0][name]
-    assert (result.status, result.score) == VERDICTS[name], result.message
+    expected = VERDICTS if _isolated(batch) else UNSANDBOXED_VERDICTS
+    assert (result.status, result.score) == expected[name], result.message
 
 
 def test_nothing_is_left_behind(batch):
-    _, _, left = batch
+    _, _, left, _ = batch
     assert left == {"scratch": set(), "kernels": [], "sleepers": []}
 
 
@@ -112,7 +130,7 @@ def test_timeouts_and_deaths_say_what_happened(batch):
 
 
 def test_output_flood_is_truncated_and_the_result_stays_small(batch):
-    results, out, _ = batch
+    results, out, _, _ = batch
     cell = results["output-flood"].execution.cells[0]
     assert "characters cut by the grader" in cell.stdout and len(cell.stdout) < 50_000
     assert (out / results["output-flood"].submission / "result.json").stat().st_size < 200_000
@@ -124,15 +142,17 @@ def test_colab_cells_are_neutralised_not_counted(batch):
     assert "!pip install torchmetrics" in note and "google.colab" in note and "drive.mount" in note
 
 
-@pytest.mark.skipif(not sandbox.bubblewrap_works(), reason="bubblewrap cannot create namespaces here")
 def test_sandbox_hides_files_network_and_the_outside(batch):
+    if not _isolated(batch):
+        pytest.skip("only inside the sandbox")
     stdout = batch[0]["reads-secrets"].execution.cells[0].stdout
     assert stdout.splitlines() == ["found: []", "network: blocked", "write outside: refused"]
     assert "bubblewrap sandbox" in batch[0]["control"].execution.isolation
 
 
-@pytest.mark.skipif(not sandbox.bubblewrap_works(), reason="bubblewrap cannot create namespaces here")
 def test_kernels_cannot_reach_each_other(batch):
+    if not _isolated(batch):
+        pytest.skip("only inside the sandbox")
     # kernels of one batch run side by side (forked from one template by default): none may see another's files
     stdout = batch[0]["spies-on-neighbours"].execution.cells[0].stdout
     assert stdout.splitlines() == ["readable: []", "beside me: []"]
@@ -149,7 +169,7 @@ def test_malformed_files_get_clear_messages(batch):
 
 
 def test_reports_render_for_every_hostile_submission(batch):
-    results, out, _ = batch
+    results, out, _, _ = batch
     for result in results.values():
         html = (out / result.submission / "report.html").read_text()
         assert result.status in html and "<script>" not in html.split("</style>")[-1]
