@@ -92,7 +92,7 @@ class LiveKernel:
             raise ProbeTimeout(f"no answer within {timeout} s; the kernel was interrupted") from exc
         if not answers:
             if not self._alive():
-                self._dead = True
+                self._mark_dead()
                 raise KernelDied("the kernel died while answering a probe")
             raise ProbeError("NoAnswer", "the kernel sent no answer to the probe", "")
         return answers[-1]
@@ -105,7 +105,14 @@ class LiveKernel:
         except queue.Empty:
             pass
         if not self._alive():
-            self._dead = True
+            self._mark_dead()
+
+    def _mark_dead(self) -> None:
+        """The kernel is gone: the submission's status becomes kernel-died, saying when."""
+        self._dead = True
+        if not self.result.kernel_died:
+            self.result.kernel_died = True
+            self.result.kernel_message = "the kernel died after its last cell, while the grader asked about its objects"
 
     def _manager(self) -> AsyncKernelManager:
         assert isinstance(self.client.km, AsyncKernelManager), "nbclient starts an AsyncKernelManager"
