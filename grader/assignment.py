@@ -75,6 +75,7 @@ class Assignment:
     exercises: tuple[Exercise, ...]
     objects: dict[str, ObjectSpec] = field(default_factory=dict)
     specs: str = HIDDEN_SPECS  # the folder under `folder` whose checks run: HIDDEN_SPECS or PUBLIC_SPECS
+    environment: dict[str, str] = field(default_factory=dict)  # [environment]: package -> the version the course uses
 
     @property
     def specs_dir(self) -> Path:
@@ -149,6 +150,7 @@ def _assignment(config: dict[str, Any], config_path: Path, folder: Path, noteboo
         student_notebook=None,
         exercises=exercises,
         objects=objects,
+        environment={str(k): str(v) for k, v in config.get("environment", {}).items()},
     )
 
 
@@ -201,3 +203,18 @@ def _require(
             f"Invalid {label} {value!r} from {where}: expected {kind.__name__}"
         )
     return value
+
+
+def environment_differences(assignment: Assignment, versions: dict[str, str]) -> list[str]:
+    """A sentence for each package whose installed version differs from the one the course uses
+    (`[environment]` in assignment.toml; "1.2" matches 1.2 and 1.2.x)."""
+    notes = []
+    for package, wanted in sorted(assignment.environment.items()):
+        installed = versions.get(package, "")
+        if installed != wanted and not installed.startswith(wanted + "."):
+            found = installed or "not installed"
+            notes.append(
+                f"the course uses {package} {wanted}; the grading kernel has {found}: "
+                "a notebook written for the course's version may fail here for that reason alone"
+            )
+    return notes

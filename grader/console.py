@@ -89,6 +89,9 @@ def print_self_check(result: SubmissionResult) -> bool:
             out.print(Text(f"✗ {check.description} ({check.id}): {check.outcome}: {check.message}"))
     if result.message:
         out.print(Text(f"note: {result.message}"))
+    for note in result.notes:
+        if note.startswith("the course uses"):
+            out.print(Text(f"note: {note}"))
     passed = sum(c.outcome == "passed" for c in checks)
     out.print(Text(
         f"{passed} of {len(checks)} public checks passed. "

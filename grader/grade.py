@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from importlib import metadata
 
-from grader.assignment import Assignment
+from grader.assignment import Assignment, environment_differences
 from grader.check import run_checks
 from grader.discover import Submission, identify, read_notebook
 from grader.execute import run_notebook
@@ -108,7 +108,8 @@ def _grade_into(
         result.exercises = run_checks(assignment, probe)
         started = time.perf_counter()
         plots, figure_notes = probe.illustrations()  # after every check: a figure never changes an outcome
-        result.notes = [*([problem] if problem else []), *probe.notes(), *figure_notes]
+        environment = environment_differences(assignment, live.result.versions)
+        result.notes = [*([problem] if problem else []), *environment, *probe.notes(), *figure_notes]
         probing = time.perf_counter() - started
         result.resolutions = list(probe.resolutions.values())
         result.execution = live.result

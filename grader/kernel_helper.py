@@ -138,9 +138,12 @@ def setup(seed, threads):
     if threads:
         torch.set_num_threads(threads)
     versions = {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": numpy.__version__}
-    for name in ("sklearn", "matplotlib"):
-        try:
-            versions[name] = __import__(name).__version__
+    from importlib import metadata
+
+    for name, distribution in (("sklearn", "scikit-learn"), ("matplotlib", "matplotlib"), ("torchmetrics", "torchmetrics"),
+                               ("pandas", "pandas"), ("tqdm", "tqdm")):
+        try:  # the installed version, without importing the package into the kernel
+            versions[name] = metadata.version(distribution)
         except Exception:
             pass
     cuda = torch.cuda.is_available()

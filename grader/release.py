@@ -269,6 +269,8 @@ def public_definition(assignment: Assignment) -> str:
         "[exercises]",
         *(f"{exercise.id} = {_toml(exercise.title)}" for exercise in assignment.exercises),
     ]
+    if assignment.environment:
+        lines += ["", "[environment]", *(f"{package} = {_toml(version)}" for package, version in sorted(assignment.environment.items()))]
     for key, spec in assignment.objects.items():
         lines += ["", f"[objects.{key}]", f"kind = {_toml(spec.kind)}", f"exercise = {_toml(spec.exercise)}"]
         optional: dict[str, Any] = {

@@ -40,3 +40,17 @@ def test_missing_solutions_folder_says_what_to_pass(tmp_path):
 def test_bundled_assignments_load():
     ids = [a.id for a in load_assignments(ROOT / "solutions")]
     assert "classification-exercises" in ids
+
+
+def test_environment_differences_name_each_package_the_kernel_has_in_another_version(mini):
+    import dataclasses
+
+    from grader.assignment import environment_differences
+
+    course = dataclasses.replace(mini, environment={"torchmetrics": "0.11", "torch": "2", "pandas": "2.0"})
+    notes = environment_differences(course, {"torchmetrics": "1.9.0", "torch": "2.13.0", "pandas": "2.0.3"})
+    assert notes == [
+        "the course uses torchmetrics 0.11; the grading kernel has 1.9.0: a notebook written for the course's "
+        "version may fail here for that reason alone"
+    ]
+    assert "not installed" in environment_differences(course, {})[0]
