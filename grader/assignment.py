@@ -76,6 +76,8 @@ class Assignment:
     objects: dict[str, ObjectSpec] = field(default_factory=dict)
     specs: str = HIDDEN_SPECS  # the folder under `folder` whose checks run: HIDDEN_SPECS or PUBLIC_SPECS
     environment: dict[str, str] = field(default_factory=dict)  # [environment]: package -> the version the course uses
+    # [alignment]: exercise -> phrases of its heading in the course's own notebook, for notebooks without tags
+    alignment: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def specs_dir(self) -> Path:
@@ -151,6 +153,7 @@ def _assignment(config: dict[str, Any], config_path: Path, folder: Path, noteboo
         exercises=exercises,
         objects=objects,
         environment={str(k): str(v) for k, v in config.get("environment", {}).items()},
+        alignment={str(k): tuple(str(h) for h in v) for k, v in config.get("alignment", {}).items()},
     )
 
 

@@ -269,6 +269,8 @@ def public_definition(assignment: Assignment) -> str:
         "[exercises]",
         *(f"{exercise.id} = {_toml(exercise.title)}" for exercise in assignment.exercises),
     ]
+    if assignment.alignment:
+        lines += ["", "[alignment]", *(f"{ex} = {_toml(list(hints))}" for ex, hints in assignment.alignment.items())]
     if assignment.environment:
         lines += ["", "[environment]", *(f"{package} = {_toml(version)}" for package, version in sorted(assignment.environment.items()))]
     for key, spec in assignment.objects.items():

@@ -94,6 +94,8 @@ def exercise_starts(nb: nbformat.NotebookNode | None, assignment: Assignment, ce
     if nb is not None:
         for exercise, index in _heading_starts(nb, assignment).items():
             starts.setdefault(exercise, index)
+        for exercise, index in _hinted_starts(nb, assignment, starts).items():
+            starts.setdefault(exercise, index)
     # sections follow the exercise order: drop a start that comes before an earlier exercise's
     ordered: dict[str, int] = {}
     latest = 0
@@ -130,6 +132,26 @@ def _heading_starts(nb: nbformat.NotebookNode, assignment: Assignment) -> dict[s
         best = max(numbered, key=lambda level: (len(numbered[level]), level))
         for exercise, position in numbered[best].items():
             starts.setdefault(exercise, position)
+    return starts
+
+
+def _hinted_starts(nb: nbformat.NotebookNode, assignment: Assignment, found: Mapping[str, int]) -> dict[str, int]:
+    """Starts of exercises no tag or number placed, from the assignment's alignment hints: the first markdown
+    heading after the previous exercise's start that contains one of the exercise's hint phrases."""
+    starts: dict[str, int] = {}
+    after = 0
+    for exercise in assignment.exercises:
+        if exercise.id in found:
+            after = found[exercise.id]
+            continue
+        hints = [hint.lower() for hint in assignment.alignment.get(exercise.id, ())]
+        for position, cell in enumerate(nb.cells, start=1):
+            if position <= after or cell.get("cell_type") != "markdown" or not hints:
+                continue
+            headings = [line.lower() for line in str(cell.get("source", "")).splitlines() if line.lstrip().startswith("#")]
+            if any(hint in line for line in headings for hint in hints):
+                starts[exercise.id] = after = position
+                break
     return starts
 
 

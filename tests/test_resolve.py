@@ -149,3 +149,19 @@ def test_a_boundary_counts_only_where_the_model_was_called_on_a_grid(tmp_path, m
         probe = Probe(live, mini, live.result.cells)
         assert [cell.images for cell in live.result.cells[1:]] == [1, 0, 1]
         assert boundary_cells(probe, "layer") == ["cell 5"]
+
+
+def test_alignment_hints_place_exercises_whose_headings_carry_no_number(mini):
+    assignment = dataclasses.replace(
+        mini,
+        exercises=(Exercise("ex1", "Ex 1 · one"), Exercise("ex2", "Ex 2 · two"), Exercise("ex3", "Ex 3 · three")),
+        alignment={"ex2": ("make moons",), "ex3": ("spiral",)},
+    )
+    nb = notebook(
+        new_markdown_cell("## 1. Data"),
+        code("x = 1"),
+        new_markdown_cell("### Let's make moons!"),
+        new_markdown_cell("## Spirals, multi-class"),
+        code("y = 2"),
+    )
+    assert exercise_starts(nb, assignment, []) == {"ex1": 2, "ex2": 4, "ex3": 5}
