@@ -21,8 +21,8 @@ from grader.execute import run_notebook
 from grader.kernels import KernelSupply
 from grader.plots import draw_figures
 from grader.probe import Probe
-from grader.resolve import exercise_starts
 from grader.results import SubmissionResult, summary_message
+from grader.sections import exercise_starts
 from grader.settings import ExecuteSettings
 from grader.tamper import locked_cell_changes
 

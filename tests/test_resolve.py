@@ -8,7 +8,7 @@ from nbformat.v4 import new_markdown_cell
 
 from grader.assignment import Exercise, ObjectSpec
 from grader.probe import Probe
-from grader.resolve import exercise_starts
+from grader.sections import exercise_starts
 from grader.spec import assert_trained
 from tests.conftest import code, live_kernel, notebook
 
