@@ -92,6 +92,7 @@ class Resolver:
         self.starts = dict(starts) if starts is not None else exercise_starts(None, assignment, cells)
         self.resolutions: dict[str, Resolution] = {}
         self._bindings: list[Binding] | None = None
+        self._kinds: dict[str, str | None] = {}  # handle -> the family the kernel filed the object under
         self.device_notes: list[str] = []
 
     def resolve(self, key: str) -> Resolution:
@@ -117,7 +118,7 @@ class Resolver:
             answer = self.ask("snapshots")
             self.device_notes = [str(note) for note in answer.get("devices", [])]
             cell_of = {cell.execution_count: cell.index for cell in self.cells if cell.execution_count is not None}
-            self._kinds: dict[str, str | None] = dict(answer.get("kinds", {}))
+            self._kinds = dict(answer.get("kinds", {}))
             recorded = [
                 (cell_of[count], name, handle)
                 for count, names in answer.get("cells", [])
@@ -154,7 +155,7 @@ class Resolver:
         if not candidates:
             return self._not_found(spec, [], first, end)
         model = self._model_handle(spec)
-        answers = self.ask("assess", spec=self._probe_spec(spec), handles=[c.binding.handle for c in candidates], model=model)
+        answers = self.ask("assess", spec=spec.to_probe(), handles=[c.binding.handle for c in candidates], model=model)
         for candidate in candidates:
             candidate.answer = answers.get(candidate.binding.handle, {"misfit": "no answer"})
             candidate.last_use = max(candidate.last_use, self._last_call(candidate, first, end))
@@ -293,10 +294,6 @@ class Resolver:
             candidate.binding.name in spec.names,
             candidate.binding.order,
         )
-
-    @staticmethod
-    def _probe_spec(spec: ObjectSpec) -> dict[str, Any]:
-        return spec.to_probe()
 
     def _how(self, spec: ObjectSpec, chosen: Candidate) -> Literal["tag", "name", "fallback"]:
         if chosen.tagged:
