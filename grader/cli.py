@@ -94,6 +94,12 @@ def _add_grade_parser(commands: Any) -> None:
         help="folder of assignments (solutions/<id>/assignment.toml and specs/); default: ./solutions, else the bundled one",
     )
     add_kernel_options(parser)
+    parser.add_argument(
+        "--assignment",
+        default=BATCH.assignment,
+        metavar="ID",
+        help="the batch's assignment: a notebook that nothing identifies (no metadata, tags or shared text) is graded as it",
+    )
     parser.add_argument("--workers", type=int, default=BATCH.workers, help="submissions graded at once, each in its own kernel (default: the number of CPU cores)")
     parser.add_argument("--per-gpu", type=int, default=BATCH.per_gpu, help="with GPUs: at most this many workers share one GPU, the others use the CPU (default: %(default)s)")
     parser.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster, one task per submission (e.g. tcp://scheduler:8786)")
@@ -233,7 +239,7 @@ def batch_options(args: argparse.Namespace) -> BatchOptions:
     try:
         return BatchOptions(
             out=args.out, solutions=args.solutions, settings=settings, force=args.force, workers=args.workers,
-            dask=args.dask, dask_gpu=args.dask_gpu, per_gpu=args.per_gpu, audience=args.feedback,
+            dask=args.dask, dask_gpu=args.dask_gpu, per_gpu=args.per_gpu, audience=args.feedback, assignment=args.assignment,
             late=late, submission_times=times,
         )
     except ValueError as exc:

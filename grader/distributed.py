@@ -79,7 +79,9 @@ class _TaskKernels:
         return _worker_kernels.take(self.settings)
 
 
-def grade_task(notebook: bytes, submission: dict[str, str], files: Bundle, settings: ExecuteSettings) -> dict[str, Any]:
+def grade_task(
+    notebook: bytes, submission: dict[str, str], files: Bundle, settings: ExecuteSettings, assume: bool = False
+) -> dict[str, Any]:
     """Runs on a worker: unpack, grade one submission, return its result as plain data."""
     from grader.grade import grade_submission  # imported on the worker
 
@@ -100,7 +102,7 @@ def grade_task(notebook: bytes, submission: dict[str, str], files: Bundle, setti
             notebook_hash=submission["notebook_hash"],
         )
         supply = _TaskKernels(settings)
-        return grade_submission(local, load_assignments(root / "solutions"), settings, supply).to_dict()  # type: ignore[arg-type]  # _TaskKernels has the one method used: take()
+        return grade_submission(local, load_assignments(root / "solutions"), settings, supply, assume=assume).to_dict()  # type: ignore[arg-type]  # _TaskKernels has the one method used: take()
 
 
 def grade_on_cluster(
@@ -111,6 +113,7 @@ def grade_on_cluster(
     record: Callable[[Submission, SubmissionResult], None],
     failed: Callable[[Submission, BaseException], SubmissionResult],
     gpu: bool = False,
+    assume: bool = False,
 ) -> None:
     """Send one task per submission to the scheduler at `address`; record results as they come back."""
     from distributed import Client, as_completed
@@ -130,6 +133,7 @@ def grade_on_cluster(
                 },
                 files,
                 settings,
+                assume,
                 key=f"grade-{submission.id}-{submission.notebook_hash}",
                 resources=resources,
                 pure=False,

@@ -61,8 +61,12 @@ def grade_submission(
     settings: ExecuteSettings,
     supply: KernelSupply | None = None,
     with_probe: Callable[[Probe], None] | None = None,
+    assume: bool = False,
 ) -> SubmissionResult:
     """Execute, probe and check one notebook; never raises.
+
+    `assume`: with a single assignment, a notebook nothing identifies (no metadata, tags or
+    shared text) is graded as that assignment (`grade --assignment`, `grade check`).
 
     `supply` hands out kernels launched ahead; by default one is launched for this notebook.
     `with_probe`, when given, is called with the live probe after the hidden checks, before
@@ -71,7 +75,7 @@ def grade_submission(
     started = time.perf_counter()
     result = new_result(submission)
     try:
-        _grade_into(result, submission, assignments, settings, supply, with_probe)
+        _grade_into(result, submission, assignments, settings, supply, with_probe, assume)
     except Exception as exc:  # a grader bug must not stop the batch
         result.status = "grader-error"
         result.message = f"the grader failed: {type(exc).__name__}: {exc}"
@@ -88,6 +92,7 @@ def _grade_into(
     settings: ExecuteSettings,
     supply: KernelSupply | None,
     with_probe: Callable[[Probe], None] | None = None,
+    assume: bool = False,
 ) -> None:
     nb, problem = read_notebook(submission.path)
     if nb is None:
@@ -96,6 +101,9 @@ def _grade_into(
     identification = identify(nb, assignments)
     result.identified_by = identification.how
     assignment = identification.assignment
+    if assignment is None and assume and len(assignments) == 1:
+        assignment = assignments[0]
+        result.identified_by = f"graded as {assignment.id}, the assignment given for the batch ({identification.how})"
     if assignment is None:
         result.status = "unknown-assignment"
         result.message = "could not tell which assignment this notebook is: " + identification.how

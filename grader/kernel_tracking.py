@@ -176,6 +176,11 @@ def _record(count):
         if _bound.get(name) != number:
             _bound[name] = number
             new.append([name, number])
+    # an optimizer that stepped but was never bound to a name (made and used inside a function)
+    for optimizer, _ in list(_optimizer_steps.values()):
+        if id(optimizer) not in _numbers:
+            number = _keep(optimizer)
+            new.append(["<unnamed optimizer %d>" % number, number])
     _cells.append([count, new])
     for number, value in list(_objects.items()):
         if _is_module(value):

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from grader import sandbox
-from grader.assignment import load_assignments
+from grader.assignment import Assignment, AssignmentError, load_assignments
 from grader.discover import Submission, assignment_of, discover
 from grader.feedback import AUDIENCES, Audience
 from grader.grade import grader_version, new_result
@@ -59,6 +59,7 @@ class BatchOptions:
     dask_gpu: bool = False  # with dask: each task needs a worker resource GPU=1
     per_gpu: int = 1  # with GPUs: at most this many local workers share one
     audience: Audience = "ta"  # who the HTML reports are for
+    assignment: str | None = None  # grade every notebook as this assignment when nothing else identifies it
     late: LatePolicy | None = None
     submission_times: Mapping[str, datetime] = field(default_factory=dict)
 
@@ -75,6 +76,15 @@ class BatchOptions:
     @property
     def worker_count(self) -> int:
         return self.workers or os.cpu_count() or 1
+
+
+def only_assignment(assignments: list[Assignment], wanted: str) -> Assignment:
+    """The assignment with id `wanted`; AssignmentError naming the ones there are."""
+    for assignment in assignments:
+        if assignment.id == wanted:
+            return assignment
+    known = ", ".join(a.id for a in assignments)
+    raise AssignmentError(f"Invalid assignment {wanted!r} from --assignment: the solutions folder has {known}")
 
 
 def default_solutions_dir() -> Path:
@@ -100,8 +110,11 @@ def grade_folder(
     `per_gpu` local workers share each GPU and the others run on the CPU.
     """
     out, settings, late, audience = options.out, options.settings, options.late, options.audience
+    assume = options.assignment is not None
     started = time.perf_counter()
     assignments = load_assignments(options.solutions or default_solutions_dir())
+    if options.assignment is not None:
+        assignments = [only_assignment(assignments, options.assignment)]
     require_kernel(settings.kernel_name)
     sandbox.unsandboxed_reason(settings.sandbox)  # raises SandboxUnavailable under --sandbox required
     gradebook = Gradebook(out / "gradebook.sqlite")
@@ -139,9 +152,14 @@ def grade_folder(
             if options.dask:
                 from grader.distributed import grade_on_cluster
 
-                grade_on_cluster(options.dask, pending, assignments, settings, record, _failed_remotely, gpu=options.dask_gpu)
+                grade_on_cluster(
+                    options.dask, pending, assignments, settings, record, _failed_remotely, gpu=options.dask_gpu,
+                    assume=assume,
+                )
             else:
-                grade_all(pending, assignments, settings, options.worker_count, record, progress, options.per_gpu)
+                grade_all(
+                    pending, assignments, settings, options.worker_count, record, progress, options.per_gpu, assume
+                )
         except BaseException:  # interrupted (SIGINT, SIGTERM): what finished still gets its CSV row and report
             publish(gradebook, out, audience)
             raise

@@ -34,6 +34,7 @@ def grade_all(
     record: Callable[[Submission, SubmissionResult], None],
     progress: Progress | None,
     per_gpu: int = 1,
+    assume: bool = False,
 ) -> None:
     """Grade `pending`, `workers` at a time, recording each result as soon as it is known."""
     if workers <= 1 or len(pending) <= 1:
@@ -42,7 +43,7 @@ def grade_all(
             for submission in pending:
                 if progress:
                     progress(submission, None)
-                record(submission, grade_submission(submission, assignments, settings, supply))
+                record(submission, grade_submission(submission, assignments, settings, supply, assume=assume))
         finally:
             supply.close()
         return
@@ -52,10 +53,10 @@ def grade_all(
     for device in gpu_assignments(visible_gpus(), per_gpu, workers):
         devices.put(device)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings, devices)) as pool:
-        futures = {pool.submit(_grade_in_worker, s, assignments, settings): s for s in pending}
+        futures = {pool.submit(_grade_in_worker, s, assignments, settings, assume): s for s in pending}
         for future in as_completed(futures):
             submission = futures[future]
-            record(submission, _worker_result(future, submission, assignments, settings))
+            record(submission, _worker_result(future, submission, assignments, settings, assume))
 
 
 _worker_supply: KernelSupply | None = None
@@ -102,18 +103,20 @@ def gpu_assignments(gpus: list[str], per_gpu: int, workers: int) -> list[str | N
     return [slots[i] if i < len(slots) else "" for i in range(workers)]
 
 
-def _grade_in_worker(submission: Submission, assignments: list[Assignment], settings: ExecuteSettings) -> SubmissionResult:
-    return grade_submission(submission, assignments, settings, _worker_supply)
+def _grade_in_worker(
+    submission: Submission, assignments: list[Assignment], settings: ExecuteSettings, assume: bool
+) -> SubmissionResult:
+    return grade_submission(submission, assignments, settings, _worker_supply, assume=assume)
 
 
 def _worker_result(
-    future: Future[SubmissionResult], submission: Submission, assignments: list[Assignment], settings: ExecuteSettings
+    future: Future[SubmissionResult], submission: Submission, assignments: list[Assignment], settings: ExecuteSettings, assume: bool = False
 ) -> SubmissionResult:
     try:
         return future.result()
     except Exception as exc:  # the worker process itself died: grade this one again, alone
         traceback.print_exc()
-        result = grade_submission(submission, assignments, settings)
+        result = grade_submission(submission, assignments, settings, assume=assume)
         if result.status == "grader-error":
             result.message += f" (worker failed first: {type(exc).__name__})"
         return result

@@ -305,7 +305,11 @@ class Resolver:
     # ------------------------------------------------------------ the report's sentences
 
     def _detail(self, spec: ObjectSpec, chosen: Candidate, others: list[Candidate]) -> str:
-        where = f"`{chosen.binding.name}` as bound in cell {chosen.binding.cell}"
+        where = (
+            f"an optimizer with no name (made inside a function), first stepped in cell {chosen.binding.cell},"
+            if chosen.binding.name.startswith("<")
+            else f"`{chosen.binding.name}` as bound in cell {chosen.binding.cell}"
+        )
         title = self.assignment.exercise_title(spec.exercise)
         section = f"in the section of {title}" if spec.exercise in self.starts else "(its section was not found: searched the whole notebook)"
         why = []

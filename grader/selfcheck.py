@@ -62,4 +62,4 @@ def check_notebook(
         raise FileNotFoundError(f"notebook {notebook} not found")
     assignment = find_public_assignment(notebook, public)
     require_kernel(settings.kernel_name)
-    return grade_submission(submission_at(notebook.parent, notebook), [assignment], settings)
+    return grade_submission(submission_at(notebook.parent, notebook), [assignment], settings, assume=True)

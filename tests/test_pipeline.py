@@ -8,6 +8,7 @@ import pytest
 
 from grader.cli import main
 from grader.pipeline import BatchOptions, grade_folder
+from grader.record import Gradebook
 from tests.conftest import FAST, FIXTURE_SOLUTIONS, code, notebook, write
 
 SOLVED = [code("import torch\nfrom torch import nn"), code("layer = nn.Linear(2, 1)", "ex1"),
@@ -162,3 +163,16 @@ def test_gpu_slots_cap_workers_per_gpu_and_fall_back_to_the_cpu():
     assert gpu_assignments(["0", "1"], per_gpu=1, workers=3) == ["0", "1", ""]
     assert gpu_assignments(["0"], per_gpu=2, workers=3) == ["0", "0", ""]
     assert gpu_assignments([], per_gpu=1, workers=2) == [None, None]
+
+
+def test_assignment_option_grades_an_unidentifiable_notebook_as_the_batchs_assignment(tmp_path, capsys):
+    terse = notebook(code("import torch\nfrom torch import nn\nlayer = nn.Linear(2, 1)\ndef square(x):\n    return x * x"))
+    write(terse, tmp_path / "s" / "zed.ipynb")
+    out = tmp_path / "o"
+    args = [str(tmp_path / "s"), "--out", str(out), "--solutions", str(FIXTURE_SOLUTIONS), "--quiet"]
+    assert main([*args, "--assignment", "nope"]) == 2
+    assert "Invalid assignment 'nope' from --assignment: the solutions folder has mini" in capsys.readouterr().err
+    assert main([*args, "--assignment", "mini"]) == 0
+    result = Gradebook(out / "gradebook.sqlite").results()[0]
+    assert result.status == "graded" and result.assignment == "mini" and result.score > 0
+    assert result.identified_by.startswith("graded as mini, the assignment given for the batch")

@@ -165,3 +165,23 @@ def test_alignment_hints_place_exercises_whose_headings_carry_no_number(mini):
         code("y = 2"),
     )
     assert exercise_starts(nb, assignment, []) == {"ex1": 2, "ex2": 4, "ex3": 5}
+
+
+def test_an_optimizer_made_inside_a_training_function_is_still_found(tmp_path, mini):
+    nb = notebook(
+        code("import torch\nfrom torch import nn\nnet = nn.Linear(2, 1)", "ex1"),
+        code(
+            "def fit(model):\n    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n    for _ in range(3):\n"
+            "        opt.zero_grad()\n        model(torch.ones(4, 2)).sum().backward()\n        opt.step()\nfit(net)",
+            "ex2",
+        ),
+    )
+    objects = {
+        "net": ObjectSpec(key="net", kind="module", exercise="ex1", names=("net",), in_features=2, out_features=1),
+        "opt": ObjectSpec(key="opt", kind="optimizer", exercise="ex2", names=("optimizer",), for_model="net"),
+    }
+    for live in live_kernel(nb, tmp_path):
+        probe = Probe(live, dataclasses.replace(mini, objects=objects), live.result.cells)
+        info = probe.optimizer("opt", "net")
+        assert (info.type, info.shared_params, info.model_params) == ("SGD", 2, 2)
+        assert "an optimizer with no name (made inside a function), first stepped in cell 3" in probe.resolutions["opt"].detail
