@@ -13,8 +13,12 @@ the grader.
   exercise does not lose the earlier model. The grader addresses a kept
   object as "@<number>".
 * **Evidence of training.** A global optimizer step hook counts the steps of
-  every optimizer (and keeps it), and a cheap fingerprint of each module's
-  parameters is taken when it first appears and again after each cell.
+  every optimizer that had gradients to apply (and keeps the optimizer, so one
+  made inside a function is still found), and a cheap fingerprint of each
+  module's parameters is taken when it first appears and again after each cell.
+* **Which cell called which model.** A global forward hook notes, per cell, the
+  largest batch each module was called on and the largest that was a grid of
+  2-D points (what drawing a decision boundary does).
 * **Device portability.** Where the notebook asks for a device this machine
   lacks (`cuda` without a GPU, `mps`), tensors and modules go to the device the
   grader assigned instead (`.to`, `.cuda`, and the `device=` of factory
@@ -34,10 +38,10 @@ _bound = {}  # name -> handle number, as of the last recorded cell
 _cells = []  # [execution count, [[name, handle number], ...]] per recorded cell, new bindings only
 _first_fingerprint = {}  # handle number of a module -> fingerprint when first seen
 _changed = {}  # handle number of a module -> execution count of the first cell after which it had changed
-_optimizer_steps = {}  # id(optimizer) -> [optimizer, steps]
+_optimizer_steps = {}  # id(optimizer) -> [optimizer, steps that had gradients to apply]
 _device_notes = []  # the first device requests that were mapped, in words
-_running = [None]  # execution count of the student cell running now (None during the grader's requests)
-_calls = {}  # (execution count, id(module)) -> the largest batch of rows the module was called on in that cell
+_running = [None]  # "running" while a student cell runs (its count is known after), None otherwise
+_calls = {}  # (execution count, id(module)) -> [largest batch, largest grid batch, batch sizes looked at]
 _installed = []
 
 
