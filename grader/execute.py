@@ -208,7 +208,7 @@ def _connect(client: NotebookClient, kernel: PreparedKernel, settings: ExecuteSe
 
 
 def _execute_cells(
-    client: NotebookClient, nb: nbformat.NotebookNode, result: ExecutionResult, settings: ExecuteSettings
+    client: GradingClient, nb: nbformat.NotebookNode, result: ExecutionResult, settings: ExecuteSettings
 ) -> None:
     started = time.perf_counter()
     deadline = started + settings.submission_timeout
@@ -228,7 +228,7 @@ def _execute_cells(
 
 
 def _run_cell(
-    client: NotebookClient,
+    client: GradingClient,
     index: int,
     cell: nbformat.NotebookNode,
     result: ExecutionResult,
@@ -249,7 +249,7 @@ def _run_cell(
         return _cell_result(index + 1, cell, "crash", time.perf_counter() - started, note)
     duration = time.perf_counter() - started
     cell.source = original
-    flood = client.overflow_output(index) if isinstance(client, GradingClient) else None
+    flood = client.overflow_output(index)
     if flood is not None:
         cell.outputs.append(flood)
     status = "ok"

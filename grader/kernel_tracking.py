@@ -36,6 +36,7 @@ _objects = {}  # handle number -> object (or weakref for large arrays)
 _numbers = {}  # id(object) -> handle number; ids stay valid because the objects are kept
 _bound = {}  # name -> handle number, as of the last recorded cell
 _cells = []  # [execution count, [[name, handle number], ...]] per recorded cell, new bindings only
+_modules = []  # handle numbers of the kept modules, whose fingerprints are followed after every cell
 _first_fingerprint = {}  # handle number of a module -> fingerprint when first seen
 _changed = {}  # handle number of a module -> execution count of the first cell after which it had changed
 _optimizer_steps = {}  # id(optimizer) -> [optimizer, steps that had gradients to apply]
@@ -152,6 +153,8 @@ def _keep(value):
             kept = value
     _objects[number] = kept
     _numbers[id(value)] = number
+    if _is_module(value):
+        _modules.append(number)
     return number
 
 
@@ -186,9 +189,8 @@ def _record(count):
             number = _keep(optimizer)
             new.append(["<unnamed optimizer %d>" % number, number])
     _cells.append([count, new])
-    for number, value in list(_objects.items()):
-        if _is_module(value):
-            _note_fingerprint(number, value, count)
+    for number in _modules:  # only the kept modules, not every value the notebook ever bound
+        _note_fingerprint(number, _objects[number], count)
 
 
 def _is_module(value):
