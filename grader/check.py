@@ -10,7 +10,8 @@ junitxml reporter builds its records from `pytest_runtest_logreport`.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+import sys
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,8 @@ import pytest
 from grader.assignment import Assignment
 from grader.channel import KernelDied, ProbeError, ProbeTimeout
 from grader.probe import ObjectNotFound, Probe
-from grader.results import VISIBILITIES, CheckOutcome, CheckResult, ExerciseResult, Visibility
+from grader.results import VISIBILITIES, CheckOutcome, CheckResult, ExerciseResult, Measurement, Visibility
+from grader.secret import hidden_generator, read_secret
 
 MESSAGE_BUDGET = 4000
 
@@ -38,19 +40,28 @@ class _Item:
     message: str = ""
     duration: float = 0.0
     grader_fault: bool = False
+    measurements: list[Measurement] = field(default_factory=list)
 
 
 @dataclass(eq=False)  # pluggy keeps plugins in sets: identity hashing
 class SpecCollector:
-    """pytest plugin: provides the `submission` fixture and records one result per test."""
+    """pytest plugin: provides the `submission` and `hidden_rng` fixtures and records one result per test."""
 
     probe: Probe
+    assignment: Assignment
+    draw: int = 0  # which hidden draw `hidden_rng` gives: 0 grades, `grade calibrate` also measures others
     items: dict[str, _Item] = field(default_factory=dict)
     collection_errors: list[str] = field(default_factory=list)
 
     @pytest.fixture
     def submission(self) -> Probe:
         return self.probe
+
+    @pytest.fixture
+    def hidden_rng(self) -> Callable[[str], Any]:
+        """`hidden_rng(name)`: the generator of the hidden draw `name`, derived from the course secret."""
+        secret = read_secret(self.assignment.folder)
+        return lambda name: hidden_generator(secret, self.assignment.id, name, self.draw)
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): points the check is worth")
@@ -90,6 +101,8 @@ class SpecCollector:
         report: pytest.TestReport = outcome.get_result()
         record = self.items[_check_id(item)]
         record.duration += report.duration
+        if report.when == "call":
+            record.measurements = self.probe.measurements.pop(_check_id(item), [])
         if report.skipped and record.outcome == "passed":
             record.outcome, record.message = "skipped", _skip_reason(report)
         elif report.failed and record.outcome == "passed":
@@ -97,15 +110,25 @@ class SpecCollector:
             record.grader_fault = _is_grader_fault(call.excinfo)
 
 
-def run_checks(assignment: Assignment, probe: Probe) -> list[ExerciseResult]:
-    """Run the hidden specs of `assignment` against `probe`; group the results by exercise."""
-    collector = SpecCollector(probe)
+def run_checks(assignment: Assignment, probe: Probe, draw: int = 0) -> list[ExerciseResult]:
+    """Run the hidden specs of `assignment` against `probe` (on hidden draw `draw`); group the results by exercise."""
+    collector = SpecCollector(probe, assignment, draw)
+    _forget_spec_modules(assignment)
     code = pytest.main(pytest_arguments(assignment), plugins=[collector])
     if collector.collection_errors:
         raise SpecError("; ".join(collector.collection_errors))
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise SpecError(f"pytest could not run the specs in {assignment.specs_dir} (exit code {code!r})")
     return group_by_exercise(assignment, collector.items)
+
+
+def _forget_spec_modules(assignment: Assignment) -> None:
+    """Drop spec modules an earlier run imported. pytest names them from their path under the rootdir
+    (`<id>.specs.test_x`), so without this a second assignment folder with the same id (a copy, an
+    edited spec, a calibration of another checkout) would run the first one's cached code."""
+    package = assignment.folder.name
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
 
 
 def pytest_arguments(assignment: Assignment) -> list[str]:
@@ -158,6 +181,7 @@ def _check_result(check_id: str, item: _Item) -> CheckResult:
         duration=round(item.duration, 3),
         visibility=item.visibility,
         grader_fault=item.grader_fault,
+        measurements=item.measurements,
     )
 
 

@@ -21,6 +21,8 @@ from rich.markup import escape
 from rich.text import Text
 
 from grader.assignment import AssignmentError
+from grader.cli_authoring import add_calibrate_parser, add_secret_parser
+from grader.cli_options import add_kernel_options, execute_settings
 from grader.console import (
     print_self_check,
     print_validation,
@@ -40,9 +42,8 @@ from grader.lateness import (
 )
 from grader.pipeline import BatchOptions, grade_folder, rerender
 from grader.release import ReleaseError, release_assignment
-from grader.sandbox import SANDBOX_MODES, Limits, SandboxUnavailable
+from grader.sandbox import SandboxUnavailable
 from grader.selfcheck import check_notebook
-from grader.settings import KERNEL_STARTS, ExecuteSettings
 from grader.validate import OTHER_SEEDS, parse_seeds, validate_assignment
 
 USAGE_ERROR = 2
@@ -51,8 +52,7 @@ HELP = {  # one line per subcommand for `grade --help`
     "release": "write the student notebook and public checks of an assignment into assignments/",
     "validate": "reference gets full marks, blank gets zero, other seeds the same score",
     "check": "students: run the public checks of your assignment on your notebook",
-}
-DEFAULTS = ExecuteSettings()
+}  # calibrate and secret: grader/cli_authoring.py
 BATCH = BatchOptions()
 LATE_CAP = LatePolicy(datetime.now(timezone.utc)).max_percent
 
@@ -64,7 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="An autograder for PyTorch classification notebooks. `grade FOLDER` is `grade grade FOLDER`.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_grade_parser, _add_report_parser, _add_release_parser, _add_validate_parser, _add_check_parser):
+    for add in (
+        _add_grade_parser, _add_report_parser, _add_release_parser, _add_validate_parser, _add_check_parser,
+        add_calibrate_parser, add_secret_parser,
+    ):
         add(commands)
     return parser
 
@@ -187,49 +190,6 @@ def grade_command(args: argparse.Namespace) -> int:
         f"in {summary.seconds:.1f} s. Reports: {escape(str(args.out / 'index.html'))}"
     )
     return 0
-
-
-def add_kernel_options(parser: argparse.ArgumentParser) -> None:
-    """The options every command that runs notebooks shares."""
-    parser.add_argument("--kernel", default=DEFAULTS.kernel_name, help="Jupyter kernel name (default: python3, the grader's own Python)")
-    parser.add_argument("--cell-timeout", type=int, default=DEFAULTS.cell_timeout, help="seconds a cell may run (default: %(default)s)")
-    parser.add_argument("--probe-timeout", type=int, default=DEFAULTS.probe_timeout, help="seconds one probe of a student object may take (default: %(default)s)")
-    parser.add_argument("--submission-timeout", type=int, default=DEFAULTS.submission_timeout, help="seconds all cells of one notebook may take together (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed for Python, NumPy and torch before the student's code (default: %(default)s)")
-    parser.add_argument("--memory-mb", type=int, default=DEFAULTS.limits.memory_mb, help="address-space limit of a kernel in MiB, 0 for none (default: %(default)s)")
-    parser.add_argument("--cpu-seconds", type=int, default=DEFAULTS.limits.cpu_seconds, help="CPU-time limit of a kernel, 0 for none (default: %(default)s)")
-    parser.add_argument(
-        "--sandbox",
-        choices=SANDBOX_MODES,
-        default=DEFAULTS.sandbox,
-        help="auto: isolate kernels in a bubblewrap sandbox where it works, say so loudly where it does not; "
-        "required: refuse to grade unisolated; off: no sandbox (limits still apply) (default: %(default)s)",
-    )
-    parser.add_argument("--no-sandbox", dest="sandbox", action="store_const", const="off", help="the same as --sandbox off")
-    parser.add_argument(
-        "--kernel-start",
-        choices=KERNEL_STARTS,
-        default=DEFAULTS.kernel_start,
-        help="fork: fork each kernel from a sandboxed template that imported torch and friends once; "
-        "launch: start each kernel as a new process (default: %(default)s; fork needs bubblewrap, else launch)",
-    )
-
-
-def execute_settings(args: argparse.Namespace) -> ExecuteSettings:
-    """ExecuteSettings from the kernel options; ValueError saying the value came from the command line."""
-    try:
-        return ExecuteSettings(
-            kernel_name=args.kernel,
-            cell_timeout=args.cell_timeout,
-            probe_timeout=args.probe_timeout,
-            submission_timeout=args.submission_timeout,
-            seed=args.seed,
-            limits=Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds),
-            sandbox=args.sandbox,
-            kernel_start=args.kernel_start,
-        )
-    except ValueError as exc:
-        raise ValueError(f"{exc} (from the command line)") from None
 
 
 def batch_options(args: argparse.Namespace) -> BatchOptions:
@@ -380,7 +340,7 @@ def check_command(args: argparse.Namespace) -> int:
     return 0 if print_self_check(result) else 1
 
 
-COMMANDS = {"grade", "report", "release", "validate", "check"}
+COMMANDS = {"grade", "report", "release", "validate", "check", "calibrate", "secret"}
 
 
 if __name__ == "__main__":

@@ -202,7 +202,7 @@ def _connect(client: NotebookClient, kernel: PreparedKernel, settings: ExecuteSe
     result = ExecutionResult(cells=[], seed=settings.seed, kernel_start_seconds=start_seconds)
     live = LiveKernel(client=client, channel=kernel.channel, settings=settings, result=result)
     # seeds again right before the student's first cell; the imports are already done
-    info = live.request("setup", seed=settings.seed, threads=settings.threads)
+    info = live.request("setup", seed=settings.seed, threads=settings.threads, reseed=settings.reseed)
     result.device, result.versions = info["device"], info["versions"]
     return live
 

@@ -38,5 +38,7 @@ def _exercise_for_students(exercise: ExerciseResult) -> ExerciseResult:
 
 def _check_for_students(check: CheckResult) -> CheckResult:
     if check.visibility == "visible":
-        return check
-    return dataclasses.replace(check, message=HIDDEN_MESSAGE if check.message else "", visibility="hidden")
+        return dataclasses.replace(check, measurements=[])  # measurements feed calibration and staff reports
+    return dataclasses.replace(
+        check, message=HIDDEN_MESSAGE if check.message else "", visibility="hidden", measurements=[]
+    )

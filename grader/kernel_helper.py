@@ -122,8 +122,9 @@ _START = {"cwd": "", "environ": {}, "path": []}  # as the grader set them, recor
 # ---------------------------------------------------------------- set-up
 
 
-def setup(seed, threads):
-    """Seed every generator the student may use; report the device and versions."""
+def setup(seed, threads, reseed=None):
+    """Seed every generator the student may use; report the device and versions. With `reseed`
+    (grade calibrate, grade validate), every seed the notebook itself sets is mixed with it."""
     import numpy
     import torch
 
@@ -135,6 +136,8 @@ def setup(seed, threads):
     random.seed(seed)
     numpy.random.seed(seed)
     torch.manual_seed(seed)
+    if reseed is not None:
+        _vary_seeds(reseed)
     if threads:
         torch.set_num_threads(threads)
     versions = {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": numpy.__version__}
@@ -154,6 +157,35 @@ def setup(seed, threads):
         torch.use_deterministic_algorithms(True, warn_only=True)
     device = torch.cuda.get_device_name(0) if cuda else "cpu"
     return {"device": ("cuda: " + device) if cuda else "cpu", "versions": versions}
+
+
+def _vary_seeds(reseed):
+    """Make `torch.manual_seed(s)`, `np.random.seed(s)`, `random.seed(s)` (and torch.cuda's) seed with a
+    mix of s and `reseed`: another training run of the same notebook, as another student's machine
+    would give. Explicit generators (`random_state=42`, `torch.Generator`) keep their seeds: the data
+    the notebook is given stays the same."""
+    import hashlib
+
+    import numpy
+    import torch
+
+    def mixed(value, bits):
+        text = f"{value!r}:{reseed}".encode()
+        return int.from_bytes(hashlib.sha256(text).digest()[:8], "big") % (1 << bits)
+
+    def varied(original, bits):
+        def seed_with_mix(value=None, *args, **kwargs):
+            return original(value if value is None else mixed(value, bits), *args, **kwargs)
+
+        seed_with_mix.__name__ = getattr(original, "__name__", "seed")
+        seed_with_mix.__doc__ = getattr(original, "__doc__", None)
+        return seed_with_mix
+
+    torch.manual_seed = torch.random.manual_seed = varied(torch.manual_seed, 63)
+    torch.cuda.manual_seed = varied(torch.cuda.manual_seed, 63)
+    torch.cuda.manual_seed_all = varied(torch.cuda.manual_seed_all, 63)
+    numpy.random.seed = varied(numpy.random.seed, 32)
+    random.seed = varied(random.seed, 32)
 
 
 # ---------------------------------------------------------------- finding objects

@@ -47,16 +47,27 @@ def grade_all(
         finally:
             supply.close()
         return
+    with open_workers(settings, workers, per_gpu) as pool:
+        futures = {pool.submit(_grade_in_worker, s, assignments, settings, assume): s for s in pending}
+        for future in as_completed(futures):
+            submission = futures[future]
+            record(submission, _worker_result(future, submission, assignments, settings, assume))
+
+
+def open_workers(settings: ExecuteSettings, workers: int, per_gpu: int = 1) -> ProcessPoolExecutor:
+    """A pool of `workers` grading processes, each with its GPU (or none) and its kernel supply
+    (`worker_supply()` inside a task)."""
     # spawn: a clean interpreter per worker (no inherited threads or sockets); pytest runs in each
     context = multiprocessing.get_context("spawn")
     devices = context.Queue()
     for device in gpu_assignments(visible_gpus(), per_gpu, workers):
         devices.put(device)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings, devices)) as pool:
-        futures = {pool.submit(_grade_in_worker, s, assignments, settings, assume): s for s in pending}
-        for future in as_completed(futures):
-            submission = futures[future]
-            record(submission, _worker_result(future, submission, assignments, settings, assume))
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings, devices))
+
+
+def worker_supply() -> KernelSupply | None:
+    """The kernel supply of this worker process (None outside a pool's worker)."""
+    return _worker_supply
 
 
 _worker_supply: KernelSupply | None = None

@@ -22,7 +22,7 @@ from grader.assignment import Assignment
 from grader.channel import KernelDied, LiveKernel, ProbeError, ProbeTimeout
 from grader.figure_requests import ObjectNotFound, FigureRequests
 from grader.resolve import Resolver
-from grader.results import CellResult, Resolution
+from grader.results import CellResult, Measurement, Resolution
 
 __all__ = ["ObjectNotFound", "Probe"]
 
@@ -77,6 +77,7 @@ class Probe(FigureRequests):
         self.assignment = assignment
         self.cells = cells
         self._cache: dict[str, Any] = {}
+        self.measurements: dict[str, list[Measurement]] = {}  # check id -> what it measured
         self.resolver = Resolver(self._ask, assignment, cells, starts)
 
     @property
@@ -90,6 +91,10 @@ class Probe(FigureRequests):
     def _handle(self, key: str) -> str:
         """How the kernel addresses the object resolved for `key` (it may have been rebound since)."""
         return self.resolver.resolve(key).handle
+
+    def measure(self, measurement: Measurement) -> None:
+        """File a number the running check measured under that check (staff reports, calibration)."""
+        self.measurements.setdefault(self._check[0], []).append(measurement)
 
     def notes(self) -> list[str]:
         """What the staff should know about how objects were found (e.g. a device this machine lacks);

@@ -89,6 +89,19 @@ class Resolution:
 
 
 @dataclass
+class Measurement:
+    """A number a check measured (an accuracy), for the staff and for `grade calibrate`."""
+
+    quantity: str  # what was measured, e.g. "accuracy"
+    value: float
+    count: int  # how many points it was measured on: a proportion's 95 % interval follows
+    data: str  # what it was measured on: "hidden draw", "notebook test split"
+    lower: float | None = None  # the check requires more than this
+    upper: float | None = None  # and less than this
+    judged: bool = True  # False: recorded for calibration only, the check's outcome does not depend on it
+
+
+@dataclass
 class CheckResult:
     """One hidden check (a pytest test) run against one submission."""
 
@@ -102,6 +115,7 @@ class CheckResult:
     duration: float = 0.0
     visibility: Visibility = "visible"  # from the spec's @pytest.mark.visibility
     grader_fault: bool = False  # the check itself raised (a bug in the spec or the grader, not the student's)
+    measurements: list[Measurement] = field(default_factory=list)  # staff only: numbers behind the outcome
 
 
 @dataclass
@@ -178,7 +192,14 @@ class SubmissionResult:
                 _build(
                     ExerciseResult,
                     ex,
-                    checks=[_build(CheckResult, c) for c in ex.get("checks", [])],
+                    checks=[
+                        _build(
+                            CheckResult,
+                            c,
+                            measurements=[_build(Measurement, m) for m in c.get("measurements", []) if isinstance(m, dict)],
+                        )
+                        for c in ex.get("checks", [])
+                    ],
                 )
                 for ex in data.get("exercises", [])
             ],

@@ -16,6 +16,9 @@ class ExecuteSettings:
     cell_timeout: int = 300  # seconds per cell
     probe_timeout: int = 60  # seconds per probe request
     seed: int = 0
+    # grade calibrate / grade validate: every seed the notebook sets (torch.manual_seed(42)) is mixed with this,
+    # so that another training run is measured; None (grading) leaves the notebook's seeds as they are
+    reseed: int | None = None
     threads: int = 1  # intra-op threads per kernel: deterministic and fair under load
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     # "auto": a bubblewrap sandbox where it works here; "required": refuse to grade without one; "off": none

@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from grader.results import CellResult
+from grader.results import CellResult, Measurement
 
 
 class Probe(Protocol):
@@ -24,6 +24,8 @@ class Probe(Protocol):
     def depends_on_parameters(self, key: str, inputs: np.ndarray) -> bool: ...
 
     def cells_calling(self, key: str, grid_points: int = 0) -> list[CellResult]: ...
+
+    def measure(self, measurement: Measurement) -> None: ...
 
 
 class TrainingEvidence(Protocol):
@@ -74,6 +76,47 @@ def class_scores(outputs: np.ndarray) -> int:
 
 def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
     return float((predicted == labels).mean())
+
+
+def wilson_interval(successes: int, count: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval (95 % by default) of a proportion `successes / count`."""
+    if count <= 0:
+        return 0.0, 1.0
+    share = successes / count
+    denominator = 1 + z * z / count
+    centre = (share + z * z / (2 * count)) / denominator
+    spread = z * float(np.sqrt(share * (1 - share) / count + z * z / (4 * count * count))) / denominator
+    return max(0.0, centre - spread), min(1.0, centre + spread)
+
+
+def assert_accuracy(
+    submission: Probe,
+    predicted: np.ndarray,
+    labels: np.ndarray,
+    what: str,
+    above: float | None = None,
+    below: float | None = None,
+) -> float:
+    """Measure the accuracy of `predicted` on `labels` (points described by `what`, e.g. "hidden moons
+    points"), file it for the staff and `grade calibrate`, and assert it is above `above` and below
+    `below`. The message gives the 95 % interval of the measurement."""
+    score = accuracy(predicted, labels)
+    submission.measure(Measurement("accuracy", score, len(labels), "hidden draw", above, below))
+    low, high = wilson_interval(int(round(score * len(labels))), len(labels))
+    measured = f"accuracy {score:.1%} (95 % interval {low:.1%}–{high:.1%}) on {len(labels)} {what}"
+    if above is not None:
+        assert score > above, f"{measured}; more than {above:.0%} is required"
+    if below is not None:
+        assert score < below, f"{measured}; less than {below:.0%} is required"
+    return score
+
+
+def record_accuracy(submission: Probe, predicted: np.ndarray, labels: np.ndarray, data: str) -> float:
+    """File an accuracy that does not decide the check (e.g. on the notebook's own test split, the data
+    an exercise states its criterion on), so that `grade calibrate` can relate it to the hidden draw."""
+    score = accuracy(predicted, labels)
+    submission.measure(Measurement("accuracy", score, len(labels), data, judged=False))
+    return score
 
 
 def affine_deviation(forward: Callable[[np.ndarray], np.ndarray], low: float, high: float, features: int, seed: int = 0) -> float:

@@ -214,8 +214,9 @@ EX3 = [
 
         Create `loss_fn`, the cross-entropy loss (`nn.CrossEntropyLoss`), and `optimizer`,
         stochastic gradient descent (`torch.optim.SGD`) over the parameters of `blobs_model` with
-        learning rate 0.05 and momentum 0.9. (Plain SGD at learning rate 0.1 gets there too, but
-        needs about a thousand epochs; momentum keeps a running direction and needs a few hundred.)
+        learning rate 0.02 and momentum 0.9. (Momentum keeps a running direction. A larger step
+        trains faster on most starting weights but leaves this deep, narrow network stuck on some:
+        at 0.05, about 1 seed in 10 ends below 90 %.)
         """,
         "ex3",
     ),
@@ -225,7 +226,7 @@ EX3 = [
         ### BEGIN SOLUTION
         # loss = -mean(log softmax(scores)[true class]); it applies the softmax itself
         loss_fn = nn.CrossEntropyLoss()
-        optimizer = torch.optim.SGD(blobs_model.parameters(), lr=0.05, momentum=0.9)
+        optimizer = torch.optim.SGD(blobs_model.parameters(), lr=0.02, momentum=0.9)
         ### END SOLUTION
         """,
         "ex3",
@@ -238,7 +239,7 @@ EX4 = [
         """
         ## Exercise 4: train the network
 
-        Train `blobs_model` for 200 epochs on the whole training set at once (one optimizer step
+        Train `blobs_model` for 600 epochs on the whole training set at once (one optimizer step
         per epoch: 8,000 points fit in one batch). After each step, evaluate the model on the test
         set without gradients and append the training loss to `train_losses` and the test accuracy
         (in %, with `accuracy_fn`) to `test_accs`. Every 20 epochs, print the epoch, the training
@@ -252,7 +253,7 @@ EX4 = [
         torch.manual_seed(42)  # the same run every time
 
         ### BEGIN SOLUTION
-        EPOCHS = 200
+        EPOCHS = 600
         train_losses, test_accs = [], []
 
         for epoch in range(1, EPOCHS + 1):
@@ -372,7 +373,7 @@ def no_relu(solution: NotebookNode, student: NotebookNode) -> NotebookNode:
 def undertrained(solution: NotebookNode, student: NotebookNode) -> NotebookNode:
     """Ex 4 stopped after 5 epochs: the curves exist, the network has not learnt the blobs."""
     nb = clean_solution(solution)
-    replace_once(nb, "ex4-train", "EPOCHS = 200", "EPOCHS = 5")
+    replace_once(nb, "ex4-train", "EPOCHS = 600", "EPOCHS = 5")
     replace_once(nb, "ex4-train", "if epoch % 20 == 0:", "if epoch % 1 == 0:")
     return nb
 

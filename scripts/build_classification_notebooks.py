@@ -127,9 +127,11 @@ EX2 = [
 
         ### BEGIN SOLUTION
         class MoonsModel(nn.Module):
-            \"\"\"2 features -> 16 -> 16 -> 1 logit, with ReLU between the layers.\"\"\"
+            \"\"\"2 features -> 32 -> 32 -> 1 logit, with ReLU between the layers.\"\"\"
 
-            def __init__(self, hidden_units: int = 16):
+            # 32 units, not 16: with 16, about 1 training seed in 30 leaves ReLUs dead and the
+            # model stuck near 90 % (measured with grade calibrate)
+            def __init__(self, hidden_units: int = 32):
                 super().__init__()
                 self.hidden1 = nn.Linear(2, hidden_units)
                 self.hidden2 = nn.Linear(hidden_units, hidden_units)

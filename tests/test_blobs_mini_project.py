@@ -41,7 +41,7 @@ def test_spec_data_is_the_notebooks_data(conftest):
 
 def test_hidden_draw_is_new_points_around_the_same_centres(conftest):
     X, y, centers = conftest.notebook_blobs()
-    X_hidden, y_hidden = conftest.blobs_draw(conftest.HIDDEN_BLOBS_SEED)
+    X_hidden, y_hidden = conftest.blobs_draw(np.random.RandomState(0))
     notebook_points = {tuple(point) for point in X.astype(np.float32)}
     assert not any(tuple(point) in notebook_points for point in X_hidden)
     for label in range(8):  # each hidden class sits around the notebook's centre of the same number

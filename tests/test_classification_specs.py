@@ -3,6 +3,7 @@
 import dataclasses
 import importlib.util
 
+import numpy as np
 import pytest
 
 from grader.assignment import load_assignment
@@ -109,7 +110,7 @@ def test_nonlinearity_is_checked_functionally_and_structurally(kernel, name):
 
 
 def moons_draw():
-    return _load("conftest").moons_draw()
+    return _load("conftest").moons_draw(np.random.RandomState(0))
 
 
 def test_a_disarmed_guard_is_never_a_pass(tmp_path):

@@ -59,15 +59,17 @@ def test_validate_names_every_violation_and_exits_1(tmp_path, capsys):
     captured = capsys.readouterr()
     violations = [line for line in captured.out.splitlines() if line.startswith("violation: ")]
     assert violations == [
+        "violation: calibration.json is stale: the specs or course secret changed since it was measured; "
+        f"run `grade calibrate {folder}` and commit calibration.json",
         "violation: reference, seed 0: test_broken.py::test_spec_bug ended in a grader fault: KeyError: 'missing'",
         "violation: reference, seed 0: scored 6 of 7; lost: test_broken.py::test_spec_bug (error: KeyError: 'missing')",
         "violation: blank, seed 0: test_broken.py::test_spec_bug ended in a grader fault: KeyError: 'missing'",
         "violation: blank, seed 0: scored 1, not 0; checks that pass on a blank notebook: test_broken.py::test_free_point",
         "violation: reference, seed 2: test_broken.py::test_spec_bug ended in a grader fault: KeyError: 'missing'",
-        "violation: reference, seed 2: scored 5, but 6 with seed 0; checks that differ: "
-        "test_broken.py::test_untrained_bias_is_negative",
+        "violation: reference, seed 2: test_broken.py::test_untrained_bias_is_negative changes with the training seed: "
+        "passed with seed 0, failed with seed 2",
     ]
-    assert captured.err.splitlines()[-1].startswith("mini: INVALID (6 violation(s)) in ")
+    assert captured.err.splitlines()[-1].startswith("mini: INVALID (7 violation(s)) in ")
 
 
 def test_validate_reports_a_stale_release(tmp_path, capsys):

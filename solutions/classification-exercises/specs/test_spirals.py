@@ -2,7 +2,9 @@
 
 import pytest
 
-from grader.spec import accuracy, affine_deviation, assert_trained, boundary_cells, class_labels
+from grader.channel import ProbeError
+from grader.probe import ObjectNotFound
+from grader.spec import affine_deviation, assert_accuracy, assert_trained, boundary_cells, class_labels, record_accuracy
 
 # Measured with the reference solution over training seeds 0–4 on the hidden
 # draw (see the closing note of the issue). The exercise asks for > 95 %.
@@ -68,10 +70,13 @@ def test_spirals_accuracy_on_hidden_data(submission, hidden_spirals):
     assert_trained(submission, "spirals_model", X[:64])
     submission.illustrate_decision_boundary("spirals_model", X, y, title="Spirals model on the hidden spirals")
     submission.illustrate_confusion_matrix("spirals_model", X, y, title="Spirals: true against predicted class")
-    score = accuracy(class_labels(outputs), y)
-    assert score > SPIRALS_ACCURACY, (
-        f"accuracy {score:.1%} on {len(X)} hidden spiral points; more than {SPIRALS_ACCURACY:.0%} is required"
-    )
+    try:  # the student's own test split, which Ex 7 states its criterion on, for `grade calibrate`
+        X_test, y_test = submission.array("spirals_X_test"), submission.array("spirals_y_test")
+        own = class_labels(submission.forward("spirals_model", X_test.astype("float32")))
+        record_accuracy(submission, own, y_test.reshape(-1), "notebook test split")
+    except (ObjectNotFound, ProbeError, ValueError):
+        pass  # no split to measure on: the hidden draw decides alone, as always
+    assert_accuracy(submission, class_labels(outputs), y, "hidden spiral points", above=SPIRALS_ACCURACY)
 
 
 @pytest.mark.exercise("ex7")
