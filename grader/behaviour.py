@@ -8,8 +8,9 @@ points; independent students do not, beyond the points that are hard for everyon
   independence predicts *given how hard each point is for the class*: point i is missed by a
   student with a errors with probability a·q_i/Σq, q_i the smoothed share of the rest of the class
   (the pair left out) that missed it. The shared count is then approximately Poisson with mean
-  λ = a·b·Σq²/(Σq)², and the flag is its upper tail. With a class of two, q is uniform and λ is
-  the hypergeometric mean a·b/n. A plain hypergeometric test would flag most independent pairs:
+  λ = a·b·Σq²/(Σq)², and the flag is its upper tail (below 0.001 over all the pairs compared) with
+  at least twice the shared points λ predicts. With a class of two, q is uniform and λ is the
+  hypergeometric mean a·b/n. A plain hypergeometric test would flag most independent pairs:
   everyone misses the points on the boundary.
 * **Same parameters.** A digest of each trained model's parameters, exact and up to a
   permutation of hidden units (per parameter, the sorted multiset of its rows, each row's values
@@ -34,6 +35,10 @@ from grader.results import ObjectDigest, PredictionRecord
 ROUNDING = 6  # decimals parameters are compared at: float32 round trips do not change a digest
 FAMILY_ALPHA = 1e-3  # chance that any independent pair of a class is flagged (Bonferroni over the pairs)
 LEAST_SHARED_ERRORS = 5  # fewer shared wrong points than this are never evidence
+# Shared wrong points must also be this many times what chance predicts: the difficulty model is only
+# approximate (weak models saturate on the same hard points), so a large class of weak models would
+# otherwise reach tiny probabilities on a modest excess.
+LEAST_EXCESS = 2.0
 RARE_OUTPUTS = 0.05  # identical function outputs are evidence when at most this share of the class has them
 # Where a function is compared: a grid, and values whose last bits differ between formulas.
 PROBE_POINTS = np.concatenate([np.linspace(-6.0, 6.0, 241), [0.1234567, -2.7182817, 3.1415927, 1e-4, -17.5]]).astype(np.float32)
@@ -158,7 +163,7 @@ def _overlaps_of(check: str, members: list[tuple[str, PredictionRecord]], alpha:
                     left_errors=int(a), right_errors=int(b), shared=int(s),
                     same_label=_same_labels(members[i][1], members[j][1], wrong[i], wrong[j]),
                     expected=round(float(expected), 2), probability=probability,
-                    flagged=bool(s >= LEAST_SHARED_ERRORS and probability < alpha),
+                    flagged=bool(s >= LEAST_SHARED_ERRORS and s >= LEAST_EXCESS * expected and probability < alpha),
                 )
             )
     return found
