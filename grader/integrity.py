@@ -16,12 +16,16 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.behaviour import ErrorOverlap, SameObject, error_overlaps, same_objects
-from grader.code_documents import known_documents, reference_document, result_document, template_document
+from grader.code_documents import (
+    known_documents,
+    reference_document,
+    result_document,
+    template_document,
+)
 from grader.results import SubmissionResult
 from grader.similarity import (
     CodeDocument,
     CodeMatch,
-    Fingerprints,
     baseline_hashes,
     candidate_pairs,
     common_hashes,

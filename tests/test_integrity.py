@@ -18,13 +18,18 @@ import pytest
 
 from grader import behaviour, integrity
 from grader.assignment import load_assignment
-from grader.code_documents import known_documents, notebook_document, reference_document, template_document
+from grader.code_documents import (
+    known_documents,
+    notebook_document,
+    reference_document,
+    template_document,
+)
 from grader.feedback import for_audience
 from grader.record import gradescope_results
 from grader.release import clean_solution, release_notebook
 from grader.report import render_index, render_submission
-from grader.results import ExecutionResult, SubmissionResult
-from grader.similarity import CodeCell, CodeDocument
+from grader.results import CellResult, ExecutionResult, SubmissionResult
+from grader.similarity import CodeDocument
 from grader.spec import accuracy, observing_predictions
 from tests.plants import disguise
 
@@ -38,8 +43,8 @@ def corpus() -> dict[str, nbformat.NotebookNode]:
     return {path.stem: nbformat.read(path, as_version=4) for path in sorted(CORPUS.glob("*.ipynb"))}
 
 
-def flagged_pairs(documents: list[CodeDocument], known: list[CodeDocument] = ()) -> set[frozenset[str]]:  # type: ignore[assignment]
-    matches, _ = integrity.code_matches(documents, list(known), [template_document(ASSIGNMENT)])
+def flagged_pairs(documents: list[CodeDocument]) -> set[frozenset[str]]:
+    matches, _ = integrity.code_matches(documents, [], [template_document(ASSIGNMENT)])
     return {frozenset((m.left, m.right)) for m in matches}
 
 
@@ -193,18 +198,10 @@ def stored(name: str, nb: nbformat.NotebookNode, labels: np.ndarray, predicted: 
     return SubmissionResult(
         submission=name, student=name, path=f"{name}.ipynb", assignment=ASSIGNMENT.id, assignment_title=ASSIGNMENT.title,
         identified_by="test", status="graded", message="", score=3.0, max_score=10.0,
-        execution=ExecutionResult(cells=[
-            _cell(c) for c in document.cells
-        ]),
+        execution=ExecutionResult(cells=[CellResult(index=c.cell, tags=[], source=c.source, status="ok") for c in document.cells]),
         sections={e: min(c.cell for c in document.cells if c.exercise == e) for e in {c.exercise for c in document.cells} if e},
         predictions=[record] if record else [],
     )
-
-
-def _cell(cell: CodeCell):  # type: ignore[no-untyped-def]
-    from grader.results import CellResult
-
-    return CellResult(index=cell.cell, tags=[], source=cell.source, status="ok")
 
 
 def test_integrity_is_for_the_staff_only(tmp_path):
