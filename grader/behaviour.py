@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import pdtrc  # P(X > k), X ~ Poisson
 
 from grader.results import ObjectDigest, PredictionRecord
 
@@ -55,7 +55,7 @@ class ErrorOverlap:
     left_errors: int
     right_errors: int
     shared: int  # points both got wrong
-    same_label: int  # of those, points where both predicted the same wrong label
+    same_label: int  # of those, points where both predicted the same wrong label (counted for flagged pairs only)
     expected: float  # shared wrong points independence predicts (given each point's difficulty)
     probability: float  # P(at least `shared` | independence)
     flagged: bool
@@ -139,33 +139,31 @@ def error_overlaps(predictions: Mapping[str, Sequence[PredictionRecord]]) -> lis
 
 
 def _overlaps_of(check: str, members: list[tuple[str, PredictionRecord]], alpha: float) -> list[ErrorOverlap]:
-    names = [name for name, _ in members]
-    wrong = np.array([wrong_points(record) for _, record in members])  # m × n
-    m = len(names)
-    errors = wrong.sum(axis=1).astype(np.float64)
-    shared = wrong.astype(np.float64) @ wrong.T.astype(np.float64)
-    u = wrong.sum(axis=0).astype(np.float64) + 1.0  # per point: misses in the class, smoothed
-    u_dot_own = wrong.astype(np.float64) @ u  # Σ_i u_i A_i per member
+    """Every pair of `members` (same check, same draw) with a shared wrong point, vectorised over the pairs."""
+    wrong = np.array([wrong_points(record) for _, record in members], dtype=np.float64)  # m × n
+    errors = wrong.sum(axis=1)
+    shared = wrong @ wrong.T
+    u = wrong.sum(axis=0) + 1.0  # per point: misses in the class, smoothed
+    own = wrong @ u  # Σ_i u_i A_i per member
+    left, right = np.triu_indices(len(members), k=1)
+    a, b, s = errors[left], errors[right], shared[left, right]
+    # q_i ∝ u_i - A_i - B_i: the rest of the class, the pair left out
+    total = u.sum() - a - b
+    squares = (u**2).sum() - 2 * (own[left] + own[right]) + a + b + 2 * s
+    expected = np.where(total > 0, a * b * squares / np.maximum(total, 1.0) ** 2, a * b / wrong.shape[1])
+    probability = np.where(s > 0, pdtrc(np.maximum(s - 1, 0), np.maximum(expected, 1e-12)), 1.0)
+    flagged = (s >= LEAST_SHARED_ERRORS) & (s >= LEAST_EXCESS * expected) & (probability < alpha)
     found = []
-    for i in range(m):
-        for j in range(i + 1, m):
-            a, b, s = errors[i], errors[j], shared[i, j]
-            if s < 1:
-                continue
-            # q_i ∝ u_i - A_i - B_i over the rest of the class (the pair left out)
-            total = u.sum() - a - b
-            squares = (u**2).sum() - 2 * (u_dot_own[i] + u_dot_own[j]) + a + b + 2 * s
-            expected = a * b * squares / total**2 if total > 0 else a * b / wrong.shape[1]
-            probability = poisson_tail(int(s), expected)
-            found.append(
-                ErrorOverlap(
-                    left=names[i], right=names[j], check=check, points=int(wrong.shape[1]),
-                    left_errors=int(a), right_errors=int(b), shared=int(s),
-                    same_label=_same_labels(members[i][1], members[j][1], wrong[i], wrong[j]),
-                    expected=round(float(expected), 2), probability=probability,
-                    flagged=bool(s >= LEAST_SHARED_ERRORS and s >= LEAST_EXCESS * expected and probability < alpha),
-                )
+    for k in np.flatnonzero(s > 0):
+        i, j = int(left[k]), int(right[k])
+        found.append(
+            ErrorOverlap(
+                left=members[i][0], right=members[j][0], check=check, points=int(wrong.shape[1]),
+                left_errors=int(a[k]), right_errors=int(b[k]), shared=int(s[k]),
+                same_label=_same_labels(members[i][1], members[j][1], wrong[i] > 0, wrong[j] > 0) if flagged[k] else 0,
+                expected=round(float(expected[k]), 2), probability=float(probability[k]), flagged=bool(flagged[k]),
             )
+        )
     return found
 
 
@@ -180,14 +178,10 @@ def _same_labels(left: PredictionRecord, right: PredictionRecord, a: np.ndarray,
 
 
 def poisson_tail(k: int, mean: float) -> float:
-    """P(X ≥ k) for X ~ Poisson(mean), computed in log space (tiny tails stay positive)."""
+    """P(X ≥ k) for X ~ Poisson(mean) (SciPy's regularised incomplete gamma: tiny tails stay positive)."""
     if k <= 0:
         return 1.0
-    if mean <= 0:
-        return 0.0
-    terms = [i * math.log(mean) - mean - math.lgamma(i + 1) for i in range(k, k + 400)]
-    top = max(terms)
-    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
+    return float(pdtrc(k - 1, mean)) if mean > 0 else 0.0
 
 
 def same_objects(digests: Mapping[str, Sequence[ObjectDigest]]) -> list[SameObject]:

@@ -15,7 +15,7 @@ import nbformat
 
 from grader.assignment import Assignment
 from grader.discover import identify, read_notebook
-from grader.release import release_notebook
+from grader.release import ReleaseError, release_notebook
 from grader.results import CellResult, SubmissionResult
 from grader.sections import exercise_starts
 from grader.similarity import CodeCell, CodeDocument
@@ -65,14 +65,19 @@ def result_document(result: SubmissionResult, assignment: Assignment | None) -> 
     )
 
 
-def template_document(assignment: Assignment) -> CodeDocument:
-    """The released notebook's code (`assignments/<id>.ipynb`, else released from the reference now)."""
+def template_document(assignment: Assignment) -> CodeDocument | None:
+    """The released notebook's code (`assignments/<id>.ipynb`, else released from the reference now);
+    None when there is neither (a reference that cannot be released has no template to leave out)."""
     if assignment.student_notebook is not None:
         nb, _ = read_notebook(assignment.student_notebook)
         if nb is not None:
             return notebook_document(f"template:{assignment.id}", nb, assignment)
-    reference = nbformat.read(assignment.notebook, as_version=4)
-    return notebook_document(f"template:{assignment.id}", release_notebook(reference), assignment)
+    reference = _reference(assignment)
+    try:
+        released = release_notebook(reference) if reference is not None else None
+    except ReleaseError:
+        return None
+    return notebook_document(f"template:{assignment.id}", released, assignment) if released is not None else None
 
 
 def known_documents(folder: Path, assignments: list[Assignment]) -> list[CodeDocument]:
@@ -83,7 +88,7 @@ def known_documents(folder: Path, assignments: list[Assignment]) -> list[CodeDoc
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: the folder of known solutions (--compare-with, compare_with) is not a folder")
     documents = []
-    for path in sorted(p for p in folder.rglob("*") if p.suffix in KNOWN_SUFFIXES and p.is_file()):
+    for path in sorted(p for p in folder.rglob("*") if p.suffix in KNOWN_SUFFIXES and p.is_file() and ".ipynb_checkpoints" not in p.parts):
         name = str(path)
         if path.suffix == ".py":
             source = path.read_text(encoding="utf-8", errors="replace")
@@ -97,7 +102,12 @@ def known_documents(folder: Path, assignments: list[Assignment]) -> list[CodeDoc
     return documents
 
 
-def reference_document(assignment: Assignment) -> CodeDocument:
-    """The assignment's own solution notebook, the first known solution of every class."""
-    reference = nbformat.read(assignment.notebook, as_version=4)
-    return notebook_document(str(assignment.notebook), reference, assignment, known=True)
+def reference_document(assignment: Assignment) -> CodeDocument | None:
+    """The assignment's own solution notebook, the first known solution of every class (None when unreadable)."""
+    reference = _reference(assignment)
+    return notebook_document(str(assignment.notebook), reference, assignment, known=True) if reference is not None else None
+
+
+def _reference(assignment: Assignment) -> nbformat.NotebookNode | None:
+    nb, _ = read_notebook(assignment.notebook) if assignment.notebook.is_file() else (None, "")
+    return nb

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from grader.results import SubmissionResult
 from grader.similarity import (
     CodeDocument,
     CodeMatch,
+    Fingerprints,
     baseline_hashes,
     candidate_pairs,
     common_hashes,
@@ -75,10 +77,11 @@ def check_integrity(
     by_id = {a.id: a for a in assignments}
     documents = [d for r in results if (d := result_document(r, by_id.get(r.assignment))) is not None]
     graded = [a for a in assignments if a.id in {d.assignment for d in documents}]
-    known = [reference_document(a) for a in graded]  # the course's own solution is always a known one
+    known = [d for a in graded if (d := reference_document(a)) is not None]  # the course's own solution is a known one
     for folder in dict.fromkeys(known_folders):
         known += known_documents(folder, list(assignments))
-    matches, code_pairs = code_matches(documents, known, [template_document(a) for a in graded])
+    templates = [d for a in graded if (d := template_document(a)) is not None]
+    matches, code_pairs = code_matches(documents, known, templates)
     overlaps = error_overlaps({r.submission: r.predictions for r in results if r.predictions})
     same = same_objects({r.submission: r.digests for r in results if r.digests})
     pairs = _combine(matches, [o for o in overlaps if o.flagged], same)
@@ -97,22 +100,32 @@ def check_integrity(
 def code_matches(
     documents: Sequence[CodeDocument], known: Sequence[CodeDocument], templates: Sequence[CodeDocument]
 ) -> tuple[list[CodeMatch], int]:
-    """The flagged code matches among `documents` and against `known`, and how many pairs shared anything."""
+    """The flagged code matches among `documents` and against `known`, and how many pairs shared enough to score."""
     baseline: set[int] = set()
     for template in templates:
         baseline |= baseline_hashes(template)
-    prints = [fingerprint(d, baseline) for d in [*documents, *known]]
-    students = prints[: len(documents)]
+    students = [fingerprint(d, baseline) for d in documents]
     common = common_hashes(students, COMMON_SHARE, COMMON_LEAST)
+    pairs = [(students[a], students[b], common) for a, b in candidate_pairs(students, common, LEAST_SHARED)]
     near_universal = common_hashes(students, KNOWN_COMMON_SHARE, COMMON_LEAST)
-    candidates = candidate_pairs(prints, near_universal, LEAST_SHARED)
-    flagged = []
-    for a, b in candidates:
-        ignored = near_universal if prints[b].document.known else common
-        match = compare(prints[a], prints[b], ignored)
-        if is_flagged(match):
-            flagged.append(match)
-    return flagged, len(candidates)
+    for solution in (fingerprint(d, baseline) for d in known):  # a few known solutions: each against everyone
+        theirs = solution.hashes() - near_universal
+        assignment = solution.document.assignment
+        pairs += [
+            (student, solution, near_universal)
+            for student in students
+            if (not assignment or assignment == student.document.assignment)
+            and len(student.hashes() & theirs) >= LEAST_SHARED
+        ]
+    flagged = [compare(a, b, ignored) for a, b, ignored in pairs if _may_flag(a, b, ignored)]
+    return [m for m in flagged if is_flagged(m)], len(pairs)
+
+
+def _may_flag(left: Fingerprints, right: Fingerprints, ignored: AbstractSet[int]) -> bool:
+    """The overall similarity alone, before the regions and exercises of a full comparison."""
+    a, b = left.hashes() - ignored, right.hashes() - ignored
+    shared = len(a & b)
+    return shared >= LEAST_SHARED and shared / max(1, min(len(a), len(b))) >= SIMILARITY_THRESHOLD
 
 
 def is_flagged(match: CodeMatch) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import io
+import itertools
 import keyword
 import re
 import tokenize
@@ -77,9 +78,11 @@ class Fingerprints:
     tokens: list[Token]
     positions: dict[int, list[int]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._exercise_of_cell = {c.cell: c.exercise for c in self.document.cells}
+
     def exercise_of(self, position: int) -> str:
-        cell = self.tokens[position].cell
-        return next((c.exercise for c in self.document.cells if c.cell == cell), "")
+        return self._exercise_of_cell.get(self.tokens[position].cell, "")
 
     def hashes(self, exercise: str | None = None) -> set[int]:
         if exercise is None:
@@ -194,33 +197,21 @@ def common_hashes(documents: Iterable[Fingerprints], share: float, least: int) -
     return {h for h, count in counts.items() if count > cutoff}
 
 
-def candidate_pairs(
-    documents: Sequence[Fingerprints], ignored: AbstractSet[int], least_shared: int
-) -> dict[tuple[int, int], int]:
+def candidate_pairs(documents: Sequence[Fingerprints], ignored: AbstractSet[int], least_shared: int) -> dict[tuple[int, int], int]:
     """(i, j) → shared fingerprints, for every pair sharing at least `least_shared`, through an inverted index.
 
-    Documents of different assignments are never paired; a known solution pairs with every
-    submission (never with another known solution)."""
-    index: dict[int, list[int]] = {}
+    Only documents of the same assignment are paired (the index is built per assignment), so a
+    class costs the sum over fingerprints of its postings squared, not n² comparisons."""
+    index: dict[tuple[str, int], list[int]] = {}
     for number, document in enumerate(documents):
         for value in document.positions:
             if value not in ignored:
-                index.setdefault(value, []).append(number)
+                index.setdefault((document.document.assignment, value), []).append(number)
     shared: Counter[tuple[int, int]] = Counter()
     for postings in index.values():
-        for a_at, a in enumerate(postings):
-            for b in postings[a_at + 1 :]:
-                shared[(a, b)] += 1
-    return {pair: count for pair, count in shared.items() if count >= least_shared and _comparable(documents, *pair)}
-
-
-def _comparable(documents: Sequence[Fingerprints], a: int, b: int) -> bool:
-    left, right = documents[a].document, documents[b].document
-    if left.known and right.known:
-        return False
-    if not left.assignment or not right.assignment:  # a known solution no assignment claims
-        return True
-    return left.assignment == right.assignment
+        if len(postings) > 1:
+            shared.update(itertools.combinations(postings, 2))
+    return {pair: count for pair, count in shared.items() if count >= least_shared}
 
 
 @dataclass(frozen=True)
