@@ -295,7 +295,7 @@ def regions(prints: Fingerprints, shared: AbstractSet[int]) -> tuple[CodeRegion,
 def _runs(lines: list[int]) -> list[tuple[int, int]]:
     runs: list[tuple[int, int]] = []
     for line in lines:
-        if runs and line <= runs[-1][1] + 1:
+        if runs and line <= runs[-1][1] + 3:  # a gap of up to two lines is shown, not split
             runs[-1] = (runs[-1][0], line)
         else:
             runs.append((line, line))

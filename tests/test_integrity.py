@@ -229,3 +229,29 @@ def test_integrity_is_for_the_staff_only(tmp_path):
     assert view.predictions == [] and view.digests == []
     assert "wrong" not in json.dumps(gradescope_results(results[1]))
     assert dataclasses.asdict(report)["pairs"][0]["left"] == "anna"
+
+
+# ------------------------------------------------------------------ end to end
+
+
+@pytest.mark.slow
+def test_the_demo_batch_records_behaviour_and_flags_its_copies(demo_batch):
+    """`grade submissions/`: the demos are variants of the reference notebook, so they are flagged; the
+    accuracy checks recorded which hidden points each model got wrong, and nothing of it is exported."""
+    ada = demo_batch.results[("classification-exercises", "ada")]
+    assert {r.check for r in ada.predictions} == {
+        "test_moons.py::test_moons_accuracy_on_hidden_data", "test_spirals.py::test_spirals_accuracy_on_hidden_data"
+    }
+    assert {(d.role, d.kind) for d in ada.digests} == {
+        ("moons_model", "parameters"), ("spirals_model", "parameters"), ("tanh", "outputs")
+    }
+    data = json.loads((demo_batch.out / "integrity.json").read_text())
+    pairs = {frozenset((p["left"], p["right"])): p for p in data["pairs"]}
+    renamed = pairs[frozenset(("ada__classification-exercises", "renamed-untagged__classification-exercises"))]
+    assert renamed["code"]["similarity"] >= 0.95
+    assert ("moons_model", "identical parameters") in {(s["role"], s["how"]) for s in renamed["same"]}
+    assert frozenset(("ada__classification-exercises", str(ASSIGNMENT.notebook))) in pairs
+    assert 'id="integrity"' in (demo_batch.out / "index.html").read_text()
+    exported = (demo_batch.out / "ada__classification-exercises" / "gradescope" / "results.json").read_text()
+    assert "predictions" not in exported and "digests" not in exported
+    assert "integrity" not in (demo_batch.out / "grades.csv").read_text()
