@@ -156,7 +156,7 @@ def _assignment(config: dict[str, Any], config_path: Path, folder: Path, noteboo
         objects=objects,
         environment={str(k): str(v) for k, v in config.get("environment", {}).items()},
         alignment={str(k): tuple(str(h) for h in v) for k, v in config.get("alignment", {}).items()},
-        compare_with=folder / str(config["compare_with"]) if "compare_with" in config else None,
+        compare_with=folder / _require(config, "compare_with", str, config_path) if "compare_with" in config else None,
     )
 
 

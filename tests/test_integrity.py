@@ -190,6 +190,32 @@ def test_parameter_digest_sees_through_a_permutation_of_hidden_units():
     assert [(s.how, s.submissions) for s in same] == [("parameters identical up to a permutation of hidden units", ("a", "b"))]
 
 
+def test_only_a_rare_formula_is_evidence():
+    """Identical function outputs are common (the textbook formula); a rare variant shared by two is flagged."""
+    common = behaviour.output_digest("tanh", np.tanh(behaviour.PROBE_POINTS))
+    rare = behaviour.output_digest("tanh", np.tanh(behaviour.PROBE_POINTS) + np.float32(1e-7))
+    digests = {f"s{i:02d}": [common] for i in range(38)} | {"x": [rare], "y": [rare]}
+    assert [(s.how, s.submissions) for s in behaviour.same_objects(digests)] == [("identical outputs", ("x", "y"))]
+    assert behaviour.same_objects({"x": [rare], "y": [rare]}) == []  # too small a class to call anything rare
+
+
+def test_compare_with_in_assignment_toml_is_relative_to_its_folder(tmp_path):
+    import shutil
+
+    folder = tmp_path / "solutions" / "classification-exercises"
+    shutil.copytree(ASSIGNMENT.folder, folder)
+    config = folder / "assignment.toml"
+    config.write_text(config.read_text().replace("[exercises]", 'compare_with = "../../earlier-terms"\n\n[exercises]', 1))
+    assert load_assignment(folder).compare_with == folder / "../../earlier-terms"
+
+
+def test_a_missing_known_solutions_folder_is_refused_where_it_enters(tmp_path):
+    from grader.pipeline import BatchOptions
+
+    with pytest.raises(ValueError, match="not a folder of known solutions"):
+        BatchOptions(compare_with=tmp_path / "nowhere")
+
+
 # ------------------------------------------------------------------ staff only
 
 
