@@ -161,7 +161,7 @@ def _evidence(left: str, right: str, found: dict[str, list[object]], known: set[
     errors = tuple(o for o in found["errors"] if isinstance(o, ErrorOverlap))
     same = tuple(s for s in found["same"] if isinstance(s, SameObject))
     reasons = (
-        ([f"{code.similarity:.0%} of the code matches ({code.shared} fingerprints)"] if code else [])
+        ([f"{code.similarity * 100:.0f} % of the code matches ({code.shared} fingerprints)"] if code else [])
         + [f"{o.shared} shared wrong points in {o.check} (chance {o.probability:.1e})" for o in errors]
         + [f"{s.role}: {s.how}" for s in same]
     )
