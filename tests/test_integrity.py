@@ -153,9 +153,10 @@ def test_plain_independence_would_flag_independent_models():
     rng = np.random.default_rng(7)
     labels, predictions = synthetic_class(rng)
     overlaps = behaviour.error_overlaps(records(labels, {f"s{i:02d}": p for i, p in enumerate(predictions)}))
-    uniform = [o for o in overlaps if behaviour.poisson_tail(o.shared, o.left_errors * o.right_errors / o.points) < 1e-9]
+    alpha = behaviour.FAMILY_ALPHA / len(overlaps)
+    uniform = [o for o in overlaps if behaviour.poisson_tail(o.shared, o.left_errors * o.right_errors / o.points) < alpha]
     assert not any(o.flagged for o in overlaps)
-    assert len(uniform) > len(overlaps) // 4
+    assert len(uniform) > len(overlaps) * 0.9  # 778 of the 780 pairs
 
 
 def test_records_are_compact_and_only_compared_over_the_same_draw():
