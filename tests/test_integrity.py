@@ -177,6 +177,12 @@ def test_accuracy_tells_the_observer_what_it_compared():
     accuracy(np.array([0]), np.array([0]))  # not observed outside the block
     assert seen == [([1, 0, 1], [1, 1, 1])]
 
+    def broken(predicted: np.ndarray, labels: np.ndarray) -> None:
+        raise TypeError("a record that cannot be made")
+
+    with observing_predictions(broken):  # never changes what the check measures
+        assert accuracy(np.array([1, 1]), np.array([1, 0])) == 0.5
+
 
 def test_parameter_digest_sees_through_a_permutation_of_hidden_units():
     rng = np.random.default_rng(0)
