@@ -82,6 +82,8 @@ class Assignment:
     environment: dict[str, str] = field(default_factory=dict)  # [environment]: package -> the version the course uses
     # [alignment]: exercise -> phrases of its heading in the course's own notebook, for notebooks without tags
     alignment: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # compare_with: a folder of known solutions (earlier terms, published ones), relative to this folder
+    compare_with: Path | None = None
 
     @property
     def specs_dir(self) -> Path:
@@ -173,6 +175,7 @@ def _assignment(config: dict[str, Any], config_path: Path, folder: Path, noteboo
         objects=objects,
         environment={str(k): str(v) for k, v in config.get("environment", {}).items()},
         alignment={str(k): tuple(str(h) for h in v) for k, v in config.get("alignment", {}).items()},
+        compare_with=folder / _require(config, "compare_with", str, config_path) if "compare_with" in config else None,
     )
 
 

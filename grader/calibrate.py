@@ -170,7 +170,7 @@ def observe_run(
 
     def other_draws(probe: Probe) -> None:
         for draw in range(1, draws):
-            later.extend(_observations(run, draw, run_checks(assignment, probe, draw)))
+            later.extend(_observations(run, draw, run_checks(assignment, probe, draw=draw)))
 
     result = grade_submission(submission_at(path.parent, path), [assignment], settings, supply, other_draws, assume=True)
     return _observations(run, 0, result.exercises) + later

@@ -15,13 +15,24 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pytest
 
 from grader.assignment import Assignment
+from grader.behaviour import prediction_record
 from grader.channel import KernelDied, ProbeError, ProbeTimeout
 from grader.probe import ObjectNotFound, Probe
-from grader.results import VISIBILITIES, CheckOutcome, CheckResult, ExerciseResult, Measurement, Visibility
+from grader.results import (
+    VISIBILITIES,
+    CheckOutcome,
+    CheckResult,
+    ExerciseResult,
+    Measurement,
+    PredictionRecord,
+    Visibility,
+)
 from grader.secret import hidden_generator, read_secret
+from grader.spec import observing_predictions
 
 MESSAGE_BUDGET = 4000
 
@@ -52,6 +63,8 @@ class SpecCollector:
     draw: int = 0  # which hidden draw `hidden_rng` gives: 0 grades, `grade calibrate` also measures others
     items: dict[str, _Item] = field(default_factory=dict)
     collection_errors: list[str] = field(default_factory=list)
+    predictions: dict[tuple[str, str], PredictionRecord] = field(default_factory=dict)  # (check, draw) -> the last
+    current: str = ""  # the check running now
 
     @pytest.fixture
     def submission(self) -> Probe:
@@ -87,7 +100,15 @@ class SpecCollector:
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         # figures a check asks for are filed under that check and its exercise
-        self.probe.begin_check(_check_id(item), self.items[_check_id(item)].exercise)
+        self.current = _check_id(item)
+        self.probe.begin_check(self.current, self.items[self.current].exercise)
+
+    def observe_predictions(self, predicted: np.ndarray, labels: np.ndarray) -> None:
+        """Keep which points the running check's accuracy found wrong (for the integrity stage)."""
+        item = self.items.get(self.current)
+        record = prediction_record(self.current, item.exercise, predicted, labels) if item else None
+        if record is not None:
+            self.predictions[(record.check, record.draw)] = record
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -110,11 +131,18 @@ class SpecCollector:
             record.grader_fault = _is_grader_fault(call.excinfo)
 
 
-def run_checks(assignment: Assignment, probe: Probe, draw: int = 0) -> list[ExerciseResult]:
-    """Run the hidden specs of `assignment` against `probe` (on hidden draw `draw`); group the results by exercise."""
+def run_checks(
+    assignment: Assignment, probe: Probe, predictions: list[PredictionRecord] | None = None, draw: int = 0
+) -> list[ExerciseResult]:
+    """Run the hidden specs of `assignment` against `probe` (on hidden draw `draw`); group the results by exercise.
+
+    `predictions`, when given, receives a record of every accuracy the specs measured (staff only)."""
     collector = SpecCollector(probe, assignment, draw)
     _forget_spec_modules(assignment)
-    code = pytest.main(pytest_arguments(assignment), plugins=[collector])
+    with observing_predictions(collector.observe_predictions):
+        code = pytest.main(pytest_arguments(assignment), plugins=[collector])
+    if predictions is not None:
+        predictions.extend(collector.predictions.values())
     if collector.collection_errors:
         raise SpecError("; ".join(collector.collection_errors))
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):

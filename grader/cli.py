@@ -109,6 +109,7 @@ def _add_grade_parser(commands: Any) -> None:
     parser.add_argument("--dask-gpu", action="store_true", help="with --dask: each task needs a worker with the resource GPU=1")
     parser.add_argument("--force", action="store_true", help="re-grade submissions even when notebook, specs and grader are unchanged")
     _add_feedback_option(parser)
+    _add_compare_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     late = parser.add_argument_group("deadline and late penalty")
     late.add_argument("--deadline", help="ISO 8601 time, e.g. 2025-03-01T23:59+01:00 (no offset: this computer's time zone)")
@@ -118,6 +119,16 @@ def _add_grade_parser(commands: Any) -> None:
         "--submitted-at",
         type=Path,
         help="CSV with the columns student,submitted_at (student id or LMS name; ISO 8601 times)",
+    )
+
+
+def _add_compare_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="DIR",
+        help="a folder of known solutions (.ipynb, .py: published solutions, earlier terms) every submission is "
+        "compared with; matches are flagged for the staff in the Integrity section, never in a score",
     )
 
 
@@ -200,7 +211,7 @@ def batch_options(args: argparse.Namespace) -> BatchOptions:
         return BatchOptions(
             out=args.out, solutions=args.solutions, settings=settings, force=args.force, workers=args.workers,
             dask=args.dask, dask_gpu=args.dask_gpu, per_gpu=args.per_gpu, audience=args.feedback, assignment=args.assignment,
-            late=late, submission_times=times,
+            late=late, submission_times=times, compare_with=args.compare_with,
         )
     except ValueError as exc:
         raise ValueError(f"{exc} (from the command line)") from None
@@ -218,13 +229,16 @@ def _add_report_parser(commands: Any) -> None:
     )
     parser.add_argument("out", type=Path, help="a results folder written by `grade FOLDER --out OUT`")
     _add_feedback_option(parser)
+    _add_compare_option(parser)
     parser.set_defaults(run=report_command)
 
 
 def report_command(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     try:
-        count = rerender(args.out, args.feedback)
+        if args.compare_with is not None and not args.compare_with.is_dir():
+            raise FileNotFoundError(f"{args.compare_with}: not a folder of known solutions (from --compare-with)")
+        count = rerender(args.out, args.feedback, args.compare_with)
     except FileNotFoundError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR

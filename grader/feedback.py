@@ -29,6 +29,8 @@ def for_audience(result: SubmissionResult, audience: Audience) -> SubmissionResu
         exercises=[_exercise_for_students(exercise) for exercise in result.exercises],
         figures=[figure for figure in result.figures if figure.visibility == "visible"],
         notes=[],  # grader notes name hidden checks' figures; they are for the staff
+        predictions=[],  # which hidden points were wrong, and digests of the models: the integrity stage's, staff only
+        digests=[],
     )
 
 

@@ -112,8 +112,10 @@ def _grade_into(
     result.spec_hash = assignment.spec_hash()
     result.locked_cells_changed = locked_cell_changes(nb, assignment.notebook)
     with run_notebook(nb, settings, supply.take() if supply else None) as live:
-        probe = Probe(live, assignment, live.result.cells, exercise_starts(nb, assignment, live.result.cells))
-        result.exercises = run_checks(assignment, probe)
+        result.sections = exercise_starts(nb, assignment, live.result.cells)
+        probe = Probe(live, assignment, live.result.cells, result.sections)
+        result.exercises = run_checks(assignment, probe, result.predictions)
+        result.digests = probe.object_digests()  # staff only, for the integrity stage; never changes a score
         started = time.perf_counter()
         plots, figure_notes = probe.illustrations()  # after every check: a figure never changes an outcome
         environment = environment_differences(assignment, live.result.versions)

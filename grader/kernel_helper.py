@@ -370,6 +370,7 @@ _METHODS = {
     "forward_ops": forward_ops,
     "structure": structure,
     "parameter_shapes": parameter_shapes,
+    "parameter_values": parameter_values,
     "call": call,
     "source": source,
     "describe": describe,

@@ -207,6 +207,14 @@ def parameter_shapes(name):
     return [[qualified, list(parameter.shape)] for qualified, parameter in _lookup(name).named_parameters()]
 
 
+def parameter_values(name, limit):
+    """Every parameter of a model as float32, in registration order; [] when it has more than `limit` values."""
+    parameters = [parameter for _, parameter in _lookup(name).named_parameters()]
+    if sum(parameter.numel() for parameter in parameters) > limit:
+        return []
+    return [_encode(parameter.detach().float().to("cpu").numpy()) for parameter in parameters]
+
+
 def call(name, inputs):
     """Call a function on a float32 tensor with gradients on; report values, ops and gradient."""
     import torch

@@ -20,6 +20,7 @@ from grader.discover import Submission, assignment_of, discover
 from grader.feedback import AUDIENCES, Audience
 from grader.grade import grader_version, new_result
 from grader.intake import latest_per_student, opened
+from grader.integrity import IntegrityReport, check_integrity
 from grader.kernels import require_kernel
 from grader.lateness import LatePolicy, settle
 from grader.pool import Progress, grade_all
@@ -29,6 +30,7 @@ from grader.record import (
     remove_result_files,
     write_grades_csv,
     write_gradescope_json,
+    write_integrity_json,
     write_result_json,
 )
 from grader.report import write_reports
@@ -62,8 +64,11 @@ class BatchOptions:
     assignment: str | None = None  # grade every notebook as this assignment when nothing else identifies it
     late: LatePolicy | None = None
     submission_times: Mapping[str, datetime] = field(default_factory=dict)
+    compare_with: Path | None = None  # a folder of known solutions every submission is compared with (integrity)
 
     def __post_init__(self) -> None:
+        if self.compare_with is not None and not self.compare_with.is_dir():
+            raise ValueError(f"Invalid compare_with {str(self.compare_with)!r}: not a folder of known solutions")
         for name in ("workers", "per_gpu"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -161,33 +166,54 @@ def grade_folder(
                     pending, assignments, settings, options.worker_count, record, progress, options.per_gpu, assume
                 )
         except BaseException:  # interrupted (SIGINT, SIGTERM): what finished still gets its CSV row and report
-            publish(gradebook, out, audience)
+            publish(gradebook, out, audience, assignments, options.compare_with)
             raise
     replaced = [s.id for group in older.values() for s in group]
     gradebook.forget(replaced)
     remove_result_files(replaced, out)
-    publish(gradebook, out, audience)
+    publish(gradebook, out, audience, assignments, options.compare_with)
     ordered = [results[s.id] for s in chosen]
     seconds = time.perf_counter() - started
     return BatchSummary(ordered, len(pending), len(chosen) - len(pending), seconds, superseded=len(replaced))
 
 
-def publish(gradebook: Gradebook, out: Path, audience: Audience = "ta") -> int:
-    """Write grades.csv, the Gradescope exports and every HTML report from what the gradebook holds; return the count."""
+def publish(
+    gradebook: Gradebook,
+    out: Path,
+    audience: Audience = "ta",
+    assignments: list[Assignment] | None = None,
+    compare_with: Path | None = None,
+) -> int:
+    """Write grades.csv, the Gradescope exports, integrity.json and every HTML report from what the
+    gradebook holds; return the count. `assignments` (default: the solutions folder's) give the
+    templates and known solutions of the integrity stage; `compare_with` adds known solutions."""
     results = gradebook.results()
     write_grades_csv(results, out)
     for result in results:
         write_gradescope_json(result, out)
-    write_reports(results, out, audience)
+    integrity = integrity_of(results, assignments, compare_with)
+    write_integrity_json(integrity, out)
+    write_reports(results, out, audience, integrity)
     return len(results)
 
 
-def rerender(out: Path, audience: Audience = "ta") -> int:
+def integrity_of(results: list[SubmissionResult], assignments: list[Assignment] | None, compare_with: Path | None) -> IntegrityReport:
+    """The integrity stage over stored results (grader/integrity.py): flags for the staff, never a score."""
+    if assignments is None:
+        try:
+            assignments = load_assignments(default_solutions_dir())
+        except AssignmentError:  # `grade report` away from the solutions: compare the submissions only
+            assignments = []
+    folders = [a.compare_with for a in assignments if a.compare_with is not None and a.compare_with.is_dir()]
+    return check_integrity(results, assignments, [*folders, *([compare_with] if compare_with else [])])
+
+
+def rerender(out: Path, audience: Audience = "ta", compare_with: Path | None = None) -> int:
     """`grade report OUT`: rebuild the CSV, the exports and the reports of OUT without grading anything."""
     database = out / "gradebook.sqlite"
     if not database.is_file():
         raise FileNotFoundError(f"{database} not found; grade a folder into {out} first (grade FOLDER --out {out})")
-    return publish(Gradebook(database), out, audience)
+    return publish(Gradebook(database), out, audience, compare_with=compare_with)
 
 
 def _failed_remotely(submission: Submission, exc: BaseException) -> SubmissionResult:

@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Assignment
+from grader.behaviour import PROBE_POINTS, output_digest, parameter_digest
 from grader.channel import KernelDied, LiveKernel, ProbeError, ProbeTimeout
 from grader.figure_requests import ObjectNotFound, FigureRequests
 from grader.resolve import Resolver
-from grader.results import CellResult, Measurement, Resolution
+from grader.results import CellResult, Measurement, ObjectDigest, Resolution
 
 __all__ = ["ObjectNotFound", "Probe"]
 
@@ -140,6 +141,10 @@ class Probe(FigureRequests):
         answer = self._ask("parameter_shapes", name=self._handle(key))
         return [(str(name), tuple(int(n) for n in shape)) for name, shape in answer]
 
+    def parameter_values(self, key: str, limit: int = 5_000_000) -> list[np.ndarray]:
+        """Every parameter of the model as float32, in registration order; [] when it has more than `limit` values."""
+        return [decode(packed) for packed in self._ask("parameter_values", name=self._handle(key), limit=limit)]
+
     def call(self, key: str, inputs: np.ndarray) -> CallAnswer:
         """Call the student's function on a float32 tensor made from `inputs`."""
         answer = self._ask("call", name=self._handle(key), inputs=encode(inputs))
@@ -194,12 +199,36 @@ class Probe(FigureRequests):
         pattern = re.compile(rf"\b{re.escape(name)}\b")
         return [cell for cell in self.cells if pattern.search(cell.source)]
 
+    def object_digests(self) -> list[ObjectDigest]:
+        """Digests of the trained models and the functions the checks found, for the integrity stage
+        (staff only); never raises: an object that cannot be asked is left out."""
+        found = []
+        for key, spec in self.assignment.objects.items():
+            resolution = self.resolutions.get(key)
+            if resolution is None or not resolution.found:
+                continue
+            try:
+                if spec.kind == "module" and _trained(self.training(key)):
+                    values = self.parameter_values(key)
+                    found += [parameter_digest(key, values)] if values else []
+                elif spec.kind == "function":
+                    answer = self.call(key, PROBE_POINTS)
+                    found += [output_digest(key, answer.values)] if answer.values is not None else []
+            except (ProbeError, ProbeTimeout, KernelDied, ObjectNotFound, ValueError):
+                continue
+        return found
+
     # ------------------------------------------------------------ illustrations
     def _ask(self, method: str, **arguments: Any) -> Any:
         key = method + json.dumps(arguments, sort_keys=True)
         if key not in self._cache:
             self._cache[key] = self.kernel.request(method, **arguments)
         return self._cache[key]
+
+
+def _trained(evidence: TrainingEvidence) -> bool:
+    """Trained models only: two untrained models made with the same seed are the same and prove nothing."""
+    return bool(evidence.optimizer_steps or evidence.changed)
 
 
 def encode(array: np.ndarray) -> dict[str, Any]:

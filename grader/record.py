@@ -10,6 +10,7 @@ rewritten: every grading of every check stays queryable by `graded_at`.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import shutil
@@ -21,6 +22,7 @@ from typing import Any, NamedTuple
 
 from grader.feedback import for_audience
 from grader.files import write_atomically
+from grader.integrity import IntegrityReport
 from grader.results import SubmissionResult
 
 CSV_COLUMNS = (
@@ -274,6 +276,13 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
 def write_gradescope_json(result: SubmissionResult, out_dir: Path) -> Path:
     path = out_dir / result.submission / GRADESCOPE_FOLDER / "results.json"
     write_atomically(path, json.dumps(gradescope_results(result), indent=1, ensure_ascii=False) + "\n")
+    return path
+
+
+def write_integrity_json(report: IntegrityReport, out_dir: Path) -> Path:
+    """OUT/integrity.json: the integrity stage's flagged pairs and clusters, for the staff (never an export)."""
+    path = out_dir / "integrity.json"
+    write_atomically(path, json.dumps(dataclasses.asdict(report), indent=1) + "\n")
     return path
 
 

@@ -20,6 +20,7 @@ import jinja2
 
 from grader.feedback import Audience, for_audience
 from grader.files import write_atomically
+from grader.integrity import IntegrityReport, PairEvidence
 from grader.results import CheckResult, SubmissionResult, SubmissionStatus
 
 STATUSES: tuple[str, ...] = get_args(SubmissionStatus)
@@ -134,8 +135,8 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_submission(result: SubmissionResult, audience: Audience = "ta") -> str:
-    """Return the HTML report of one submission as `audience` may read it."""
+def render_submission(result: SubmissionResult, audience: Audience = "ta", integrity: list[PairEvidence] | None = None) -> str:
+    """Return the HTML report of one submission as `audience` may read it (`integrity`: its flagged pairs, staff only)."""
     view = for_audience(result, audience)
     numbered = list(enumerate(view.figures, start=1))  # figure N has the anchor #figure-N
     placed = {exercise.id for exercise in view.exercises}
@@ -155,12 +156,13 @@ def render_submission(result: SubmissionResult, audience: Audience = "ta") -> st
                 if check.outcome != "passed" or check.points < check.max_points
             ],
             index_href="../" * (result.submission.count("/") + 1) + "index.html",
+            integrity=(integrity or []) if audience == "ta" else [],
         )
     )
 
 
-def render_index(results: list[SubmissionResult], audience: Audience = "ta") -> str:
-    """Return the HTML class summary linking to every submission's report."""
+def render_index(results: list[SubmissionResult], audience: Audience = "ta", integrity: IntegrityReport | None = None) -> str:
+    """Return the HTML class summary linking to every submission's report (the staff's: integrity included)."""
     return (
         environment()
         .get_template("index.html.j2")
@@ -171,6 +173,7 @@ def render_index(results: list[SubmissionResult], audience: Audience = "ta") -> 
             unsandboxed=unsandboxed_reasons(results),
             assignments=summarise_assignments(results),
             audience=audience,
+            integrity=integrity,
         )
     )
 
@@ -324,7 +327,9 @@ def discrimination(passed: list[bool], rest: list[float]) -> float | None:
     return covariance / spread if spread > 0 else None
 
 
-def write_reports(results: list[SubmissionResult], out_dir: Path, audience: Audience = "ta") -> None:
+def write_reports(
+    results: list[SubmissionResult], out_dir: Path, audience: Audience = "ta", integrity: IntegrityReport | None = None
+) -> None:
     """Write out_dir/<submission>/report.html for each result (for `audience`), then out_dir/index.html.
 
     One report that fails to render does not stop the others; the failures are
@@ -334,10 +339,11 @@ def write_reports(results: list[SubmissionResult], out_dir: Path, audience: Audi
     failures: list[str] = []
     for result in results:
         try:
-            write_atomically(report_path(out_dir, result.submission), render_submission(result, audience))
+            pairs = integrity.pairs_of(result.submission) if integrity else []
+            write_atomically(report_path(out_dir, result.submission), render_submission(result, audience, pairs))
         except (jinja2.TemplateError, OSError, ValueError) as exc:
             failures.append(f"{result.submission}: {type(exc).__name__}: {exc}")
-    write_atomically(out_dir / "index.html", render_index(results, audience))
+    write_atomically(out_dir / "index.html", render_index(results, audience, integrity))
     if failures:
         raise ReportError(
             f"{len(failures)} of {len(results)} reports were not written:\n  "

@@ -135,6 +135,34 @@ class Figure:
 
 
 @dataclass
+class PredictionRecord:
+    """Which points of a hidden draw a model got wrong, for the integrity stage (staff only).
+
+    Made grader-side when a spec measures an accuracy (`grader.spec.accuracy`); never in a student
+    view or an export. Compact: one bit per point, and the predicted label of each wrong point."""
+
+    check: str  # the check that measured the accuracy
+    exercise: str
+    draw: str  # digest of the hidden labels: records are compared only over the same draw
+    points: int
+    wrong: str  # base64 of numpy.packbits(predicted != labels)
+    wrong_labels: str = ""  # base64 of the predicted labels at the wrong points, one byte each (0-255)
+
+
+@dataclass
+class ObjectDigest:
+    """A digest of what one of the student's objects is (staff only): a model's parameters, or a
+    function's outputs on fixed probe points. `permuted` is the same for parameters that differ
+    only by an order of hidden units."""
+
+    role: str  # the assignment's name for it, e.g. "moons_model"
+    kind: Literal["parameters", "outputs"]
+    exact: str
+    permuted: str = ""
+    size: int = 0  # parameters, or output values
+
+
+@dataclass
 class ExerciseResult:
     id: str
     title: str
@@ -174,6 +202,9 @@ class SubmissionResult:
     submitted_at: str = ""  # ISO 8601, when known (see grader/lateness.py)
     late_penalty: float = 0.0  # points taken off `score` for lateness
     late_note: str = ""  # how the deadline applied, for the report
+    sections: dict[str, int] = field(default_factory=dict)  # exercise -> the 1-based cell its section starts at
+    predictions: list[PredictionRecord] = field(default_factory=list)  # staff only: see PredictionRecord
+    digests: list[ObjectDigest] = field(default_factory=list)  # staff only: see ObjectDigest
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -205,6 +236,8 @@ class SubmissionResult:
             ],
             resolutions=[_build(Resolution, r) for r in data.get("resolutions", [])],
             figures=[_build(Figure, f) for f in data.get("figures", []) if isinstance(f, dict)],
+            predictions=[_build(PredictionRecord, p) for p in data.get("predictions", []) if isinstance(p, dict)],
+            digests=[_build(ObjectDigest, d) for d in data.get("digests", []) if isinstance(d, dict)],
             execution=(
                 _build(
                     ExecutionResult,

@@ -6,7 +6,9 @@ sees hidden labels or the verdict.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from typing import Protocol
 
 import numpy as np
@@ -74,7 +76,28 @@ def class_scores(outputs: np.ndarray) -> int:
     return 1 if outputs.ndim == 1 else int(np.prod(outputs.shape[1:]))
 
 
+# Told of every accuracy a spec measures (predicted labels, true labels): the integrity stage's
+# record of which hidden points each model got wrong (grader/check.py sets it per run of the specs).
+PredictionObserver = Callable[[np.ndarray, np.ndarray], None]
+_prediction_observer: ContextVar[PredictionObserver | None] = ContextVar("prediction_observer", default=None)
+
+
+@contextmanager
+def observing_predictions(observer: PredictionObserver) -> Iterator[None]:
+    """Within the block, `accuracy` tells `observer` what it compared."""
+    token = _prediction_observer.set(observer)
+    try:
+        yield
+    finally:
+        _prediction_observer.reset(token)
+
+
 def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
+    """The share of `predicted` equal to `labels` (and, while observed, the comparison is recorded)."""
+    observer = _prediction_observer.get()
+    if observer is not None:
+        with suppress(Exception):  # a record that cannot be made must never change a check's outcome
+            observer(np.asarray(predicted), np.asarray(labels))
     return float((predicted == labels).mean())
 
 

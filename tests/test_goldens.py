@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from grader.behaviour import ErrorOverlap, SameObject
+from grader.integrity import IntegrityReport, PairEvidence
 from grader.report import render_index, render_submission
 from grader.results import SubmissionResult
+from grader.similarity import CodeMatch, CodeRegion, ExerciseSimilarity
 from tests.test_report import figured_result, graded_result, hostile_result, invalid_result
 
 GOLDENS = Path(__file__).parent / "goldens"
@@ -86,6 +89,29 @@ def test_index_matches_its_golden_file(update):
     second.submission, second.student = "dave", "Dave"
     results = [graded_result(), second, invalid_result(), hostile_result()]
     assert_matches_golden("index.html", render_index(results), update)
+
+
+def integrity_report() -> IntegrityReport:
+    """Two flagged pairs: students by code and behaviour, and a student and a known solution (hostile code kept escaped)."""
+    regions = (CodeRegion("ex2", 6, 1, 3, "class Net(nn.Module):\n    # </pre><script>alert(1)</script>\n    pass"),)
+    match = CodeMatch("dave", "erin", False, 0.93, 120, (ExerciseSimilarity("ex2", 0.97, 80), ExerciseSimilarity("ex4", 0.88, 40)), regions, regions)
+    known = CodeMatch("dave", "earlier/<term>.ipynb", True, 0.9, 60, (ExerciseSimilarity("ex2", 0.9, 60),), regions, regions)
+    overlap = ErrorOverlap("dave", "erin", "test_moons.py::test_accuracy", 4000, 120, 118, 117, 117, 9.5, 1.2e-60, True)
+    same = SameObject("moons_model", "parameters identical up to a permutation of hidden units", ("dave", "erin"), 0.05)
+    pairs = (
+        PairEvidence("dave", "erin", False, match, (overlap,), (same,), ("93 % of the code matches (120 fingerprints)", "117 shared wrong points")),
+        PairEvidence("dave", "earlier/<term>.ipynb", True, known, (), (), ("90 % of the code matches (60 fingerprints)",)),
+    )
+    return IntegrityReport(pairs, (("dave", "erin", "finn"),), 3, ("earlier/<term>.ipynb",), 3, 3, 0.2, {"similarity": 0.85})
+
+
+def test_integrity_section_matches_its_golden_file(update):
+    dave = figured_result()
+    dave.submission, dave.student = "dave", "Dave"
+    report = integrity_report()
+    assert_matches_golden("index-integrity.html", render_index([graded_result(), dave], "ta", report), update)
+    assert_matches_golden("report-integrity.html", render_submission(dave, "ta", report.pairs_of("dave")), update)
+    assert render_submission(dave, "student", report.pairs_of("dave")) == render_submission(dave, "student")
 
 
 @pytest.mark.parametrize(("submission", "audience"), [("ada__mini", "ta"), ("ada__mini", "student"), ("mallory-script-__mini", "ta")])

@@ -1,0 +1,290 @@
+"""The integrity stage: planted copies are found, independent work is not flagged, nothing reaches students.
+
+Code similarity is measured grader-side on notebook files (no kernels): the real-world corpus
+(tests/realworld/notebooks, 31 notebooks of the classification exercises) with disguised copies
+planted among them (tests/plants.py). Behaviour fingerprints on synthetic predictions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from grader import behaviour, integrity
+from grader.assignment import load_assignment
+from grader.code_documents import (
+    known_documents,
+    notebook_document,
+    reference_document,
+    template_document,
+)
+from grader.feedback import for_audience
+from grader.record import gradescope_results
+from grader.release import clean_solution, release_notebook
+from grader.report import render_index, render_submission
+from grader.results import CellResult, ExecutionResult, SubmissionResult
+from grader.similarity import CodeDocument
+from grader.spec import accuracy, observing_predictions
+from tests.plants import disguise
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "realworld" / "notebooks"
+ASSIGNMENT = load_assignment(ROOT / "solutions" / "classification-exercises")
+TEMPLATES = [d for d in [template_document(ASSIGNMENT)] if d is not None]
+PLANTED = ("colab-classic", "mac-mps", "functional-relu", "two-class-scores", "linear-moons", "tanh-typo", "spirals-linear")
+
+
+def corpus() -> dict[str, nbformat.NotebookNode]:
+    return {path.stem: nbformat.read(path, as_version=4) for path in sorted(CORPUS.glob("*.ipynb"))}
+
+
+def flagged_pairs(documents: list[CodeDocument]) -> set[frozenset[str]]:
+    matches, _ = integrity.code_matches(documents, [], TEMPLATES)
+    return {frozenset((m.left, m.right)) for m in matches}
+
+
+@pytest.fixture(scope="module")
+def planted_class() -> tuple[list[CodeDocument], set[frozenset[str]]]:
+    notebooks = corpus()
+    documents = [notebook_document(name, nb, ASSIGNMENT) for name, nb in notebooks.items()]
+    for seed, name in enumerate(PLANTED):
+        documents.append(notebook_document(f"copy-of-{name}", disguise(notebooks[name], seed), ASSIGNMENT))
+    return documents, flagged_pairs(documents)
+
+
+def test_every_planted_copy_is_found(planted_class):
+    _, flagged = planted_class
+    missed = [name for name in PLANTED if frozenset((name, f"copy-of-{name}")) not in flagged]
+    assert not missed, f"planted copies not flagged: {missed}"
+
+
+def test_no_independent_pair_is_flagged(planted_class):
+    """Pairs of corpus notebooks (and a copy with any notebook but its source) stay under the threshold."""
+    documents, flagged = planted_class
+    names = [d.name for d in documents]
+    planted = {frozenset((n, f"copy-of-{n}")) for n in PLANTED}
+    independent = {frozenset(p) for p in itertools.combinations(names, 2)} - planted
+    # a copy of X and a copy-of-X's neighbour are as independent as X and that neighbour
+    wrong = sorted(tuple(sorted(p)) for p in flagged & independent)
+    assert len(independent) > 600
+    assert not wrong, f"independent pairs flagged: {wrong}"
+
+
+def test_the_template_is_no_evidence():
+    """Two students who only filled the released template's blanks with different code are not flagged."""
+    student = release_notebook(nbformat.read(ASSIGNMENT.notebook, as_version=4))
+    one, two = nbformat.from_dict(student), nbformat.from_dict(student)
+    for position, cell in enumerate(c for c in one.cells if "raise NotImplementedError" in c.get("source", "")):
+        cell.source = f"answer_{position} = {position} * 2\nprint(answer_{position})"
+    for position, cell in enumerate(c for c in two.cells if "raise NotImplementedError" in c.get("source", "")):
+        cell.source = f"for i in range({position + 3}):\n    total = i ** 2 - {position}"
+    documents = [notebook_document("one", one, ASSIGNMENT), notebook_document("two", two, ASSIGNMENT)]
+    assert flagged_pairs(documents) == set()
+
+
+def test_a_copy_of_a_known_solution_names_its_source(tmp_path):
+    known_folder = tmp_path / "earlier-terms"
+    known_folder.mkdir()
+    nbformat.write(corpus()["colab-classic"], known_folder / "term-2024-anna.ipynb")
+    copy = disguise(corpus()["colab-classic"], seed=3)
+    documents = [notebook_document("student-x", copy, ASSIGNMENT), notebook_document("student-y", corpus()["mac-mps"], ASSIGNMENT)]
+    known = known_documents(known_folder, [ASSIGNMENT])
+    matches, _ = integrity.code_matches(documents, known, TEMPLATES)
+    assert [(m.left, Path(m.right).name, m.right_known) for m in matches] == [("student-x", "term-2024-anna.ipynb", True)]
+    assert matches[0].left_regions and matches[0].right_regions
+
+
+def test_the_published_solution_is_a_known_solution():
+    solved = clean_solution(nbformat.read(ASSIGNMENT.notebook, as_version=4))
+    documents = [notebook_document("copier", disguise(solved, 5), ASSIGNMENT), *[
+        notebook_document(name, nb, ASSIGNMENT) for name, nb in corpus().items()
+    ]]
+    matches, _ = integrity.code_matches(documents, [d for d in [reference_document(ASSIGNMENT)] if d], TEMPLATES)
+    assert [(m.left, m.right) for m in matches] == [("copier", str(ASSIGNMENT.notebook))]
+
+
+# ------------------------------------------------------------------ behaviour
+
+
+def synthetic_class(rng: np.random.Generator, students: int = 40, points: int = 3000) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Labels and independent predictions whose errors concentrate on hard points, as real models' do."""
+    labels = rng.integers(0, 3, points)
+    hardness = rng.beta(0.3, 3.0, points)  # most points easy, a few near the boundary
+    predictions = []
+    for _ in range(students):
+        skill = rng.uniform(0.3, 3.0)
+        wrong = rng.random(points) < np.clip(hardness * skill, 0, 0.95)
+        predicted = np.where(wrong, (labels + rng.integers(1, 3, points)) % 3, labels)
+        predictions.append(predicted)
+    return labels, predictions
+
+
+def records(labels: np.ndarray, predictions: dict[str, np.ndarray]) -> dict[str, list]:
+    out = {}
+    for name, predicted in predictions.items():
+        record = behaviour.prediction_record("test_spirals.py::test_accuracy", "ex7", predicted, labels)
+        assert record is not None
+        out[name] = [record]
+    return out
+
+
+def test_shared_errors_find_copies_and_spare_independent_models():
+    rng = np.random.default_rng(7)
+    labels, predictions = synthetic_class(rng)
+    named = {f"s{i:02d}": p for i, p in enumerate(predictions)}
+    named["copy-of-s03"] = predictions[3].copy()  # the same weights
+    tweaked = predictions[11].copy()
+    flip = rng.choice(len(labels), 40, replace=False)
+    tweaked[flip] = labels[flip]  # trained a little further: some errors fixed
+    named["copy-of-s11"] = tweaked
+    overlaps = behaviour.error_overlaps(records(labels, named))
+    flagged = {frozenset((o.left, o.right)) for o in overlaps if o.flagged}
+    assert flagged == {frozenset(("s03", "copy-of-s03")), frozenset(("s11", "copy-of-s11"))}
+
+
+def test_plain_independence_would_flag_independent_models():
+    """Why the null model weighs each point's difficulty: errors on the boundary coincide for everyone."""
+    rng = np.random.default_rng(7)
+    labels, predictions = synthetic_class(rng)
+    overlaps = behaviour.error_overlaps(records(labels, {f"s{i:02d}": p for i, p in enumerate(predictions)}))
+    alpha = behaviour.FAMILY_ALPHA / len(overlaps)
+    uniform = [o for o in overlaps if behaviour.poisson_tail(o.shared, o.left_errors * o.right_errors / o.points) < alpha]
+    assert not any(o.flagged for o in overlaps)
+    assert len(uniform) > len(overlaps) * 0.9  # 778 of the 780 pairs
+
+
+def test_records_are_compact_and_only_compared_over_the_same_draw():
+    labels = np.arange(5000) % 2
+    predicted = labels.copy()
+    predicted[::50] ^= 1
+    record = behaviour.prediction_record("c", "e", predicted, labels)
+    assert record is not None and len(record.wrong) < 900 and behaviour.wrong_points(record).sum() == 100
+    other = behaviour.prediction_record("c", "e", predicted[:4000], labels[:4000])
+    assert other is not None and other.draw != record.draw
+    assert behaviour.error_overlaps({"a": [record], "b": [other]}) == []
+
+
+def test_accuracy_tells_the_observer_what_it_compared():
+    seen = []
+    with observing_predictions(lambda predicted, labels: seen.append((predicted.tolist(), labels.tolist()))):
+        assert accuracy(np.array([1, 0, 1]), np.array([1, 1, 1])) == pytest.approx(2 / 3)
+    accuracy(np.array([0]), np.array([0]))  # not observed outside the block
+    assert seen == [([1, 0, 1], [1, 1, 1])]
+
+    def broken(predicted: np.ndarray, labels: np.ndarray) -> None:
+        raise TypeError("a record that cannot be made")
+
+    with observing_predictions(broken):  # never changes what the check measures
+        assert accuracy(np.array([1, 1]), np.array([1, 0])) == 0.5
+
+
+def test_parameter_digest_sees_through_a_permutation_of_hidden_units():
+    rng = np.random.default_rng(0)
+    w1, b1, w2, b2 = rng.normal(size=(16, 2)), rng.normal(size=16), rng.normal(size=(1, 16)), rng.normal(size=1)
+    order = rng.permutation(16)
+    original = behaviour.parameter_digest("m", [w1, b1, w2, b2])
+    permuted = behaviour.parameter_digest("m", [w1[order], b1[order], w2[:, order], b2])
+    retrained = behaviour.parameter_digest("m", [w1 + 1e-3, b1, w2, b2])
+    assert original.permuted == permuted.permuted and original.exact != permuted.exact
+    assert retrained.permuted != original.permuted
+    same = behaviour.same_objects({"a": [original], "b": [permuted], "c": [retrained]})
+    assert [(s.how, s.submissions) for s in same] == [("parameters identical up to a permutation of hidden units", ("a", "b"))]
+
+
+def test_only_a_rare_formula_is_evidence():
+    """Identical function outputs are common (the textbook formula); a rare variant shared by two is flagged."""
+    common = behaviour.output_digest("tanh", np.tanh(behaviour.PROBE_POINTS))
+    rare = behaviour.output_digest("tanh", np.tanh(behaviour.PROBE_POINTS) + np.float32(1e-7))
+    digests = {f"s{i:02d}": [common] for i in range(38)} | {"x": [rare], "y": [rare]}
+    assert [(s.how, s.submissions) for s in behaviour.same_objects(digests)] == [("identical outputs", ("x", "y"))]
+    assert behaviour.same_objects({"x": [rare], "y": [rare]}) == []  # too small a class to call anything rare
+
+
+def test_compare_with_in_assignment_toml_is_relative_to_its_folder(tmp_path):
+    import shutil
+
+    folder = tmp_path / "solutions" / "classification-exercises"
+    shutil.copytree(ASSIGNMENT.folder, folder)
+    config = folder / "assignment.toml"
+    config.write_text(config.read_text().replace("[exercises]", 'compare_with = "../../earlier-terms"\n\n[exercises]', 1))
+    assert load_assignment(folder).compare_with == folder / "../../earlier-terms"
+
+
+def test_a_missing_known_solutions_folder_is_refused_where_it_enters(tmp_path):
+    from grader.pipeline import BatchOptions
+
+    with pytest.raises(ValueError, match="not a folder of known solutions"):
+        BatchOptions(compare_with=tmp_path / "nowhere")
+
+
+# ------------------------------------------------------------------ staff only
+
+
+def stored(name: str, nb: nbformat.NotebookNode, labels: np.ndarray, predicted: np.ndarray) -> SubmissionResult:
+    document = notebook_document(name, nb, ASSIGNMENT)
+    record = behaviour.prediction_record("test_moons.py::test_moons_accuracy_on_hidden_data", "ex2", predicted, labels)
+    return SubmissionResult(
+        submission=name, student=name, path=f"{name}.ipynb", assignment=ASSIGNMENT.id, assignment_title=ASSIGNMENT.title,
+        identified_by="test", status="graded", message="", score=3.0, max_score=10.0,
+        execution=ExecutionResult(cells=[CellResult(index=c.cell, tags=[], source=c.source, status="ok") for c in document.cells]),
+        sections={e: min(c.cell for c in document.cells if c.exercise == e) for e in {c.exercise for c in document.cells} if e},
+        predictions=[record] if record else [],
+    )
+
+
+def test_integrity_is_for_the_staff_only(tmp_path):
+    notebooks = corpus()
+    labels = np.arange(1000) % 2
+    wrong = np.zeros(1000, bool)
+    wrong[np.random.default_rng(1).choice(1000, 60, replace=False)] = True
+    predicted = np.where(wrong, 1 - labels, labels)
+    results = [
+        stored("anna", notebooks["colab-classic"], labels, predicted),
+        stored("ben", disguise(notebooks["colab-classic"], 1), labels, predicted),
+        stored("carl", notebooks["mac-mps"], labels, labels),
+    ]
+    report = integrity.check_integrity(results, [ASSIGNMENT])
+    assert [(p.left, p.right) for p in report.pairs] == [("anna", "ben")]
+    assert report.pairs[0].code is not None and report.pairs[0].errors
+    index = render_index(results, "ta", report)
+    assert 'id="integrity"' in index and "60 shared wrong points" in index
+    staff = render_submission(results[1], "ta", report.pairs_of("ben"))
+    assert 'id="integrity"' in staff and "anna" in staff
+    student = render_submission(results[1], "student", report.pairs_of("ben"))
+    assert 'id="integrity"' not in student and "Integrity" not in student
+    view = for_audience(results[1], "student")
+    assert view.predictions == [] and view.digests == []
+    assert "wrong" not in json.dumps(gradescope_results(results[1]))
+    assert dataclasses.asdict(report)["pairs"][0]["left"] == "anna"
+
+
+# ------------------------------------------------------------------ end to end
+
+
+@pytest.mark.slow
+def test_the_demo_batch_records_behaviour_and_flags_its_copies(demo_batch):
+    """`grade submissions/`: the demos are variants of the reference notebook, so they are flagged; the
+    accuracy checks recorded which hidden points each model got wrong, and nothing of it is exported."""
+    ada = demo_batch.results[("classification-exercises", "ada")]
+    assert {r.check for r in ada.predictions} == {
+        "test_moons.py::test_moons_accuracy_on_hidden_data", "test_spirals.py::test_spirals_accuracy_on_hidden_data"
+    }
+    assert {(d.role, d.kind) for d in ada.digests} == {
+        ("moons_model", "parameters"), ("spirals_model", "parameters"), ("tanh", "outputs")
+    }
+    data = json.loads((demo_batch.out / "integrity.json").read_text())
+    pairs = {frozenset((p["left"], p["right"])): p for p in data["pairs"]}
+    renamed = pairs[frozenset(("ada__classification-exercises", "renamed-untagged__classification-exercises"))]
+    assert renamed["code"]["similarity"] >= 0.95
+    assert ("moons_model", "identical parameters") in {(s["role"], s["how"]) for s in renamed["same"]}
+    assert frozenset(("ada__classification-exercises", str(ASSIGNMENT.notebook))) in pairs
+    assert 'id="integrity"' in (demo_batch.out / "index.html").read_text()
+    exported = (demo_batch.out / "ada__classification-exercises" / "gradescope" / "results.json").read_text()
+    assert "predictions" not in exported and "digests" not in exported
+    assert "integrity" not in (demo_batch.out / "grades.csv").read_text()
