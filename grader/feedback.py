@@ -29,6 +29,9 @@ def for_audience(result: SubmissionResult, audience: Audience) -> SubmissionResu
         exercises=[_exercise_for_students(exercise) for exercise in result.exercises],
         figures=[figure for figure in result.figures if figure.visibility == "visible"],
         notes=[],  # grader notes name hidden checks' figures; they are for the staff
+        comments=[comment for comment in result.comments if comment.private is False],  # staff notes stay
+        overrides=[dataclasses.replace(override, flag="") for override in result.overrides],  # flags are staff work
+        reviewed_by="",
     )
 
 
