@@ -15,6 +15,7 @@ Times without a UTC offset are read in this computer's time zone.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
@@ -83,18 +84,28 @@ def parse_percent(text: str, where: str) -> float:
 
 def read_submission_times(path: Path) -> dict[str, datetime]:
     """student -> submission time, from a CSV with the columns `student` and `submitted_at`."""
+    return read_student_times(path, "submitted_at", "submission times")
+
+
+def read_extensions(path: Path) -> dict[str, datetime]:
+    """student -> that student's own deadline, from a CSV with the columns `student` and `deadline`."""
+    return read_student_times(path, "deadline", "extensions")
+
+
+def read_student_times(path: Path, column: str, what: str) -> dict[str, datetime]:
+    """student -> the time in `column`, from a CSV with the columns `student` and `column`."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise ValueError(f"cannot read submission times from {path}: {exc.strerror}") from None
+        raise ValueError(f"cannot read {what} from {path}: {exc.strerror}") from None
     rows = csv.DictReader(text.splitlines())
-    if not rows.fieldnames or not {"student", "submitted_at"} <= {f.strip() for f in rows.fieldnames}:
-        raise ValueError(f"{path} needs a header row with the columns student,submitted_at")
+    if not rows.fieldnames or not {"student", column} <= {f.strip() for f in rows.fieldnames}:
+        raise ValueError(f"{path} needs a header row with the columns student,{column}")
     times = {}
     for number, row in enumerate(rows, start=2):
         row = {key.strip(): (value or "").strip() for key, value in row.items() if key}
         if row["student"]:
-            times[row["student"]] = parse_time(row["submitted_at"], f"{path}, line {number}")
+            times[row["student"]] = parse_time(row[column], f"{path}, line {number}")
     return times
 
 
@@ -156,17 +167,22 @@ def settle(
     older: list[Submission],
     late: LatePolicy | None,
     submission_times: Mapping[str, datetime],
+    extensions: Mapping[str, datetime] | None = None,
 ) -> None:
     """Record what the intake knows (name, older notebooks, lateness) and apply the late penalty.
 
     Runs on fresh and on stored results alike, so a changed deadline or policy never needs
-    a re-grade: the penalty is recomputed from the checks' points every time.
+    a re-grade: the penalty is recomputed from the checks' points every time. A student with
+    an extension (`extensions`: student id or LMS name -> deadline) has that deadline instead.
     """
     result.student_name = submission.student_name
     result.superseded = [s.relative_path for s in older]
     submitted, source = submission_time(submission, submission_times)
-    lateness = assess(late, submitted, source, submission.lms_late)
-    result.submitted_at, result.late_note = lateness.submitted_at, lateness.note
+    extension = next((extensions[k] for k in (submission.student, submission.student_name) if k in extensions), None) if extensions else None
+    policy = dataclasses.replace(late, deadline=extension) if late is not None and extension is not None else late
+    lateness = assess(policy, submitted, source, submission.lms_late)
+    note = f"Extension to {_show(extension)}. " if policy is not late and extension is not None else ""
+    result.submitted_at, result.late_note = lateness.submitted_at, note + lateness.note
     if result.status not in ("graded", "kernel-died"):
         return  # nothing was scored; the message says why
     earned = sum(e.points for e in result.exercises)

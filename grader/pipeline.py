@@ -16,6 +16,7 @@ from pathlib import Path
 
 from grader import sandbox
 from grader.assignment import Assignment, AssignmentError, load_assignments
+from grader.changes import Change, latest_regrading, settle_changes, to_json, write_changes_csv
 from grader.discover import Submission, assignment_of, discover
 from grader.feedback import AUDIENCES, Audience
 from grader.grade import grader_version, new_result
@@ -31,6 +32,7 @@ from grader.record import (
     write_gradescope_json,
     write_result_json,
 )
+from grader.record_review import ReviewBook
 from grader.report import write_reports
 from grader.results import SubmissionResult
 from grader.settings import ExecuteSettings
@@ -44,6 +46,7 @@ class BatchSummary:
     reused: int  # unchanged since the stored result: not executed again
     seconds: float
     superseded: int = 0  # older notebooks of a student for the same assignment, not graded
+    changes: list[Change] = field(default_factory=list)  # what re-grading changed (changes.csv)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class BatchOptions:
     assignment: str | None = None  # grade every notebook as this assignment when nothing else identifies it
     late: LatePolicy | None = None
     submission_times: Mapping[str, datetime] = field(default_factory=dict)
+    extensions: Mapping[str, datetime] = field(default_factory=dict)  # student -> own deadline (late policy)
+    no_decrease: bool = False  # a re-graded submission keeps the higher of its old and new score
 
     def __post_init__(self) -> None:
         for name in ("workers", "per_gpu"):
@@ -118,7 +123,9 @@ def grade_folder(
     require_kernel(settings.kernel_name)
     sandbox.unsandboxed_reason(settings.sandbox)  # raises SandboxUnavailable under --sandbox required
     gradebook = Gradebook(out / "gradebook.sqlite")
+    reviews = ReviewBook(gradebook.path)
     fingerprints = {} if options.force else gradebook.fingerprints()
+    graded_before = gradebook.fingerprints().keys()
     # Unreadable and unknown notebooks have no spec hash: they are cheap to look at again.
     spec_hashes: dict[str, str | None] = {a.id: a.spec_hash() for a in assignments}
     results: dict[str, SubmissionResult] = {}
@@ -129,9 +136,10 @@ def grade_folder(
 
         def record(submission: Submission, result: SubmissionResult, stored: bool = False) -> None:
             before = result.to_json() if stored else ""
-            settle(result, submission, older[submission.id], late, options.submission_times)
+            settle(result, submission, older[submission.id], late, options.submission_times, options.extensions)
             if not stored or result.to_json() != before:  # a stored result is saved again only if settling changed it
                 gradebook.save(result)  # one transaction per submission: a crash loses nothing recorded
+                reviews.after_grading(result)  # overrides kept; flagged when this grading puts them in doubt
                 write_result_json(result, out)
             results[submission.id] = result
             if progress:
@@ -148,6 +156,7 @@ def grade_folder(
                 pending.append(submission)
             else:
                 record(submission, stored, stored=True)  # settled again: a changed late policy needs no re-grade
+        before = {s.id: reviews.result(s.id) for s in pending if s.id in graded_before}  # as they stood, reviewed
         try:
             if options.dask:
                 from grader.distributed import grade_on_cluster
@@ -166,19 +175,27 @@ def grade_folder(
     replaced = [s.id for group in older.values() for s in group]
     gradebook.forget(replaced)
     remove_result_files(replaced, out)
+    changes = settle_changes(reviews, before, options.no_decrease)
+    if before:  # this batch re-graded something graded before: say what changed
+        reviews.record_regrading(len(before), to_json(changes))
+        write_changes_csv(changes, out)
     publish(gradebook, out, audience)
-    ordered = [results[s.id] for s in chosen]
+    reviewed = {result.submission: result for result in reviews.results()}
+    ordered = [reviewed.get(s.id, results[s.id]) for s in chosen]
     seconds = time.perf_counter() - started
-    return BatchSummary(ordered, len(pending), len(chosen) - len(pending), seconds, superseded=len(replaced))
+    return BatchSummary(
+        ordered, len(pending), len(chosen) - len(pending), seconds, superseded=len(replaced), changes=changes
+    )
 
 
 def publish(gradebook: Gradebook, out: Path, audience: Audience = "ta") -> int:
     """Write grades.csv, the Gradescope exports and every HTML report from what the gradebook holds; return the count."""
-    results = gradebook.results()
+    reviews = ReviewBook(gradebook.path)
+    results = reviews.results()  # automatic + overrides − late penalty, with comments
     write_grades_csv(results, out)
     for result in results:
         write_gradescope_json(result, out)
-    write_reports(results, out, audience)
+    write_reports(results, out, audience, latest_regrading(reviews))
     return len(results)
 
 

@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS comment_bank (
 );
 CREATE TABLE IF NOT EXISTS reviewed (submission TEXT PRIMARY KEY, reviewer TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS score_floors (submission TEXT PRIMARY KEY, score REAL NOT NULL, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS regradings (  -- one row per batch that re-graded something graded before
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, regraded INTEGER NOT NULL, changes_json TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
     submission TEXT NOT NULL, target TEXT NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL, why TEXT NOT NULL
@@ -271,6 +274,17 @@ class ReviewBook:
             if before != after:
                 _audit(db, GRADER, "score floor", submission, "", before, after, why)
             self._refresh_score(db, submission)
+
+    def record_regrading(self, regraded: int, changes_json: str) -> None:
+        """Keep what a batch that re-graded `regraded` submissions changed (grader/changes.py), for the index."""
+        with self._write() as db:
+            db.execute("INSERT INTO regradings (at, regraded, changes_json) VALUES (?,?,?)", (now(), regraded, changes_json))
+
+    def latest_regrading(self) -> tuple[str, int, str] | None:
+        """(when, how many were re-graded, the changes as JSON) of the latest batch that re-graded anything."""
+        with self._read() as db:
+            row = db.execute("SELECT at, regraded, changes_json FROM regradings ORDER BY id DESC LIMIT 1").fetchone()
+        return (row[0], row[1], row[2]) if row else None
 
     # ------------------------------------------------------------------ helpers
 

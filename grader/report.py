@@ -18,11 +18,13 @@ from typing import get_args
 
 import jinja2
 
+from grader.changes import Regrading
 from grader.feedback import Audience, for_audience
 from grader.files import write_atomically
 from grader.results import CheckResult, SubmissionResult, SubmissionStatus
 
 STATUSES: tuple[str, ...] = get_args(SubmissionStatus)
+OVERRIDE_FLAGGED = "override flagged"  # a re-grade changed the notebook or the automatic result under an override
 FLAGS = ("timed out", "crashed", "tampered")  # "late" needs submission times, which are not recorded
 HISTOGRAM_BINS = 10
 LOST_OUTCOME_ORDER = ("failed", "error", "timeout", "crash", "skipped")  # most telling first
@@ -134,15 +136,18 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_submission(result: SubmissionResult, audience: Audience = "ta") -> str:
-    """Return the HTML report of one submission as `audience` may read it."""
+def render_submission(
+    result: SubmissionResult, audience: Audience = "ta", template: str = "report.html.j2", **extra: object
+) -> str:
+    """Return the HTML report of one submission as `audience` may read it (`template` may extend the report's)."""
     view = for_audience(result, audience)
     numbered = list(enumerate(view.figures, start=1))  # figure N has the anchor #figure-N
     placed = {exercise.id for exercise in view.exercises}
     return (
         environment()
-        .get_template("report.html.j2")
+        .get_template(template)
         .render(
+            **extra,
             result=view,
             audience=audience,
             figures_of_exercise={e.id: [(n, f) for n, f in numbered if f.exercise == e.id] for e in view.exercises},
@@ -155,16 +160,25 @@ def render_submission(result: SubmissionResult, audience: Audience = "ta") -> st
                 if check.outcome != "passed" or check.points < check.max_points
             ],
             index_href="../" * (result.submission.count("/") + 1) + "index.html",
+            override_of={override.target: override for override in view.overrides},
         )
     )
 
 
-def render_index(results: list[SubmissionResult], audience: Audience = "ta") -> str:
-    """Return the HTML class summary linking to every submission's report."""
+def render_index(
+    results: list[SubmissionResult],
+    audience: Audience = "ta",
+    regrading: Regrading | None = None,
+    template: str = "index.html.j2",
+    **extra: object,
+) -> str:
+    """Return the HTML class summary linking to every submission's report (`template` may extend the index's)."""
     return (
         environment()
-        .get_template("index.html.j2")
+        .get_template(template)
         .render(
+            **extra,
+            regrading=regrading,
             results=sorted(results, key=index_order),
             status_counts=count_statuses(results),
             flag_counts=count_flags(results),
@@ -193,12 +207,15 @@ def submission_flags(result: SubmissionResult) -> list[str]:
         flags.append("crashed")
     if result.locked_cells_changed:
         flags.append("tampered")
+    if any(override.flag for override in result.overrides):
+        flags.append(OVERRIDE_FLAGGED)
     return flags
 
 
 def count_flags(results: list[SubmissionResult]) -> list[tuple[str, int]]:
+    """Every flag of FLAGS with its count, and overrides a re-grade put in doubt when there are some."""
     counts: Counter[str] = Counter(flag for result in results for flag in submission_flags(result))
-    return [(flag, counts[flag]) for flag in FLAGS]
+    return [(flag, counts[flag]) for flag in FLAGS] + [(OVERRIDE_FLAGGED, counts[OVERRIDE_FLAGGED])] * bool(counts[OVERRIDE_FLAGGED])
 
 
 def index_order(result: SubmissionResult) -> tuple[str, str, str]:
@@ -324,7 +341,9 @@ def discrimination(passed: list[bool], rest: list[float]) -> float | None:
     return covariance / spread if spread > 0 else None
 
 
-def write_reports(results: list[SubmissionResult], out_dir: Path, audience: Audience = "ta") -> None:
+def write_reports(
+    results: list[SubmissionResult], out_dir: Path, audience: Audience = "ta", regrading: Regrading | None = None
+) -> None:
     """Write out_dir/<submission>/report.html for each result (for `audience`), then out_dir/index.html.
 
     One report that fails to render does not stop the others; the failures are
@@ -337,7 +356,7 @@ def write_reports(results: list[SubmissionResult], out_dir: Path, audience: Audi
             write_atomically(report_path(out_dir, result.submission), render_submission(result, audience))
         except (jinja2.TemplateError, OSError, ValueError) as exc:
             failures.append(f"{result.submission}: {type(exc).__name__}: {exc}")
-    write_atomically(out_dir / "index.html", render_index(results, audience))
+    write_atomically(out_dir / "index.html", render_index(results, audience, regrading))
     if failures:
         raise ReportError(
             f"{len(failures)} of {len(results)} reports were not written:\n  "
