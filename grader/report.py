@@ -137,7 +137,11 @@ def environment() -> jinja2.Environment:
 
 
 def render_submission(
-    result: SubmissionResult, audience: Audience = "ta", template: str = "report.html.j2", **extra: object
+    result: SubmissionResult,
+    audience: Audience = "ta",
+    template: str = "report.html.j2",
+    index_href: str | None = None,
+    **extra: object,
 ) -> str:
     """Return the HTML report of one submission as `audience` may read it (`template` may extend the report's)."""
     view = for_audience(result, audience)
@@ -159,7 +163,7 @@ def render_submission(
                 for check in exercise.checks
                 if check.outcome != "passed" or check.points < check.max_points
             ],
-            index_href="../" * (result.submission.count("/") + 1) + "index.html",
+            index_href=index_href or "../" * (result.submission.count("/") + 1) + "index.html",
             override_of={override.target: override for override in view.overrides},
         )
     )
