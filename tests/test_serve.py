@@ -1,0 +1,158 @@
+"""The review app's HTTP surface (Flask's test client) and the LMS exports, on a gradebook built in memory."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+
+from grader.export import ExportError, export_grades
+from grader.record import Gradebook
+from grader.record_review import ReviewBook
+from grader.serve import ServeOptions, create_app, derived
+from tests.test_review import graded
+
+TOKEN = "t0k3n"
+SQUARE = "test_mini.py::test_square_values"
+
+
+@pytest.fixture
+def out(tmp_path):
+    gradebook = Gradebook(tmp_path / "gradebook.sqlite")
+    hostile = graded("12345__mini")
+    hostile.student, hostile.student_name = "12345", "<script>alert(1)</script>"
+    hostile.exercises[1].checks[0].message = '<img src=x onerror="alert(2)">'
+    gradebook.save(hostile)
+    bo = graded("67890__mini", square="passed")
+    bo.student = "67890"
+    gradebook.save(bo)
+    return tmp_path
+
+
+@pytest.fixture
+def client(out):
+    app = create_app(ServeOptions(out, "tom", token=TOKEN))
+    return app.test_client()
+
+
+def login(client):
+    response = client.get(f"/?token={TOKEN}")
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert "HttpOnly" in response.headers["Set-Cookie"] and "SameSite=Strict" in response.headers["Set-Cookie"]
+    return client
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', html)[1]
+
+
+def test_nothing_without_the_token(client):
+    assert client.get("/").status_code == 403
+    assert client.get("/?token=wrong").status_code == 403
+    assert client.get("/s/12345__mini").status_code == 403
+
+
+def test_pages_escape_student_text_and_forbid_inline_script(client):
+    login(client)
+    page = client.get("/s/12345__mini")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<img src=x" not in html and "&lt;img src=x onerror=" in html
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'nonce-" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert "form-action 'self'" in policy and "frame-ancestors 'none'" in policy
+    index = client.get("/")
+    nonce = re.search(r"'nonce-([^']+)'", index.headers["Content-Security-Policy"])[1]
+    assert f'<script nonce="{nonce}">' in index.get_data(as_text=True)  # the sorter, and only it, may run
+    assert nonce != re.search(r"'nonce-([^']+)'", client.get("/").headers["Content-Security-Policy"])[1]
+
+
+def test_changes_need_the_csrf_token_and_this_origin(client, out):
+    login(client)
+    csrf = csrf_of(client.get("/s/12345__mini").get_data(as_text=True))
+    assert csrf == derived(TOKEN, "csrf")
+    form = {"target": SQUARE, "points": "1", "reason": "fine"}
+    assert client.post("/s/12345__mini/override", data=form).status_code == 403
+    assert client.post("/s/12345__mini/override", data={**form, "csrf": csrf}, headers={"Origin": "http://evil.example"}).status_code == 403
+    assert client.post("/s/12345__mini/override", data={**form, "csrf": csrf}, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert ReviewBook(out / "gradebook.sqlite").audit() == []
+    done = client.post("/s/12345__mini/override", data={**form, "csrf": csrf}, headers={"Origin": "http://localhost"})
+    assert done.status_code == 303
+    (entry,) = ReviewBook(out / "gradebook.sqlite").audit()
+    assert (entry.who, entry.action, entry.target, entry.why) == ("tom", "override", SQUARE, "fine")
+
+
+def test_a_page_of_another_host_name_is_refused(client):
+    login(client)
+    assert client.get("/", headers={"Host": "attacker.example:8765"}).status_code == 400
+
+
+def test_refused_changes_say_why_and_change_nothing(client, out):
+    login(client)
+    csrf = derived(TOKEN, "csrf")
+    response = client.post("/s/12345__mini/override", data={"csrf": csrf, "target": SQUARE, "points": "1", "reason": " "})
+    assert response.status_code == 400 and "Not saved: A reason is required" in response.get_data(as_text=True)
+    assert ReviewBook(out / "gradebook.sqlite").audit() == []
+
+
+def test_comment_from_the_bank_reviewed_and_next(client, out):
+    login(client)
+    csrf = derived(TOKEN, "csrf")
+    client.post("/s/12345__mini/comment", data={"csrf": csrf, "exercise": "ex2", "text": "Try x = -2."})
+    html = client.get("/s/67890__mini").get_data(as_text=True)
+    assert '<option value="Try x = -2.">' in html  # the bank offers it on the next submission
+    client.post("/s/67890__mini/comment", data={"csrf": csrf, "exercise": "ex2", "text": "", "bank": "Try x = -2."})
+    assert [c.text for c in ReviewBook(out / "gradebook.sqlite").result("67890__mini").comments] == ["Try x = -2."]
+    client.post("/s/12345__mini/reviewed", data={"csrf": csrf, "reviewed": "1"})
+    assert client.get("/next?after=12345__mini").headers["Location"] == "/s/67890__mini"
+    shown = client.get("/?reviewer=-").get_data(as_text=True)
+    assert "1 of 2 submissions shown" in shown and "/s/67890__mini" in shown and "/s/12345__mini" not in shown
+
+
+def test_only_loopback_is_local():
+    assert ServeOptions(__import__("pathlib").Path("."), "tom").local_only
+    assert not ServeOptions(__import__("pathlib").Path("."), "tom", host="0.0.0.0").local_only
+    with pytest.raises(ValueError, match="--as NAME"):
+        ServeOptions(__import__("pathlib").Path("."), " ")
+
+
+CANVAS = (
+    "Student,ID,SIS User ID,SIS Login ID,Section,Mini (4242),Other (77)\n"
+    "    Points Possible,,,,,10,5\n"
+    '"Smith, Jane",12345,s1,jsmith,A,,4\n'
+    '"Doe, Bo",67890,s2,bdoe,A,2,5\n'
+    '"=cmd|calc, Eve",99999,s3,eve,A,,1\n'
+)
+
+
+def test_canvas_export_fills_only_the_assignment_column(out):
+    ReviewBook(out / "gradebook.sqlite").set_override("12345__mini", SQUARE, 1, "ok", who="tom")
+    (out / "canvas.csv").write_text(CANVAS, encoding="utf-8")
+    dry = export_grades(out, "canvas", out / "canvas.csv", column="Mini (4242)", dry_run=True)
+    assert not dry.path.exists() and [(c.student, c.old, c.new) for c in dry.changes] == [("12345", "", "10"), ("67890", "2", "10")]
+    export = export_grades(out, "canvas", out / "canvas.csv")  # the column is found by the assignment's title
+    rows = list(csv.reader(export.path.read_text(encoding="utf-8").splitlines()))
+    assert rows[0] == next(csv.reader([CANVAS.splitlines()[0]]))
+    assert [row[5] for row in rows[2:]] == ["10", "10", ""] and [row[6] for row in rows[2:]] == ["4", "5", "1"]
+    assert rows[4][0] == "'=cmd|calc, Eve"  # formulas neutralised
+
+
+def test_moodle_export_matches_participants(out):
+    (out / "moodle.csv").write_text(
+        "Identifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed\n"
+        "Participant 12345,Jane Smith,j@x,Submitted,,100.00,Yes\n"
+        "Participant 555,Nobody,n@x,No submission,,100.00,Yes\n",
+        encoding="utf-8",
+    )
+    export = export_grades(out, "moodle", out / "moodle.csv")
+    rows = list(csv.DictReader(export.path.read_text(encoding="utf-8").splitlines()))
+    assert [row["Grade"] for row in rows] == ["75", ""]  # 3 of 4, scaled to 100
+    assert export.unmatched == ["67890"]
+
+
+def test_an_lms_format_needs_its_file(out):
+    with pytest.raises(ExportError, match="--gradebook FILE"):
+        export_grades(out, "canvas")
+    plain = export_grades(out, "csv")
+    assert plain.path.read_text(encoding="utf-8").splitlines()[1] == "12345,<script>alert(1)</script>,mini,3,4"
