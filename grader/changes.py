@@ -88,26 +88,45 @@ def _state(check: CheckResult | None) -> str:
     return "absent" if check is None else f"{check.outcome} ({check.points:g})"
 
 
-def compare(old: SubmissionResult, new: SubmissionResult) -> Change | None:
-    """The change from `old` to `new` (both with their reviews), or None when score and checks are the same."""
-    checks = flipped(old, new)
-    if not checks and old.score == new.score and old.status == new.status:
+@dataclass(frozen=True)
+class Standing:
+    """A submission as it stood: the grader's own result, and the result with the TAs' review laid over it."""
+
+    automatic: SubmissionResult
+    reviewed: SubmissionResult
+
+
+def standing(reviews: ReviewBook, submission: str) -> Standing:
+    return Standing(reviews.automatic(submission), reviews.result(submission))
+
+
+def compare(old: Standing, new: Standing) -> Change | None:
+    """The change from `old` to `new`, or None when the score and the automatic checks are the same.
+
+    Scores are the reviewed ones (what the student gets); flipped checks compare the automatic results.
+    """
+    checks = flipped(old.automatic, new.automatic)
+    before, after = old.reviewed, new.reviewed
+    if not checks and before.score == after.score and before.status == after.status:
         return None
-    return Change(new.submission, new.student, new.assignment, old.score, new.score, reason(old, new), checks)
+    return Change(
+        after.submission, after.student, after.assignment, before.score, after.score, reason(before, after), checks
+    )
 
 
-def settle_changes(reviews: ReviewBook, before: dict[str, SubmissionResult], no_decrease: bool) -> list[Change]:
+def settle_changes(reviews: ReviewBook, before: dict[str, Standing], no_decrease: bool) -> list[Change]:
     """Compare every re-graded submission with how it stood before; with `no_decrease`, keep the higher score."""
     changes = []
     for submission, old in sorted(before.items()):
         reviews.set_floor(submission, None, "", "re-graded")  # a floor lasts until the next re-grade
         new = reviews.result(submission)
-        change = compare(old, new)
+        change = compare(old, Standing(reviews.automatic(submission), new))
         if change is None:
             continue
-        if no_decrease and new.score < old.score:
-            reviews.set_floor(submission, old.score, NO_DECREASE_NOTE, f"--no-decrease: {new.score:g} < {old.score:g}")
-            change = Change(**{**change.__dict__, "kept_score": old.score})
+        if no_decrease and new.score < old.reviewed.score:
+            kept = old.reviewed.score
+            reviews.set_floor(submission, kept, NO_DECREASE_NOTE, f"--no-decrease: {new.score:g} < {kept:g}")
+            change = Change(**{**change.__dict__, "kept_score": kept})
         changes.append(change)
     return changes
 

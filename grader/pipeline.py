@@ -16,7 +16,7 @@ from pathlib import Path
 
 from grader import sandbox
 from grader.assignment import Assignment, AssignmentError, load_assignments
-from grader.changes import Change, latest_regrading, settle_changes, to_json, write_changes_csv
+from grader.changes import Change, latest_regrading, settle_changes, standing, to_json, write_changes_csv
 from grader.discover import Submission, assignment_of, discover
 from grader.feedback import AUDIENCES, Audience
 from grader.grade import grader_version, new_result
@@ -156,7 +156,7 @@ def grade_folder(
                 pending.append(submission)
             else:
                 record(submission, stored, stored=True)  # settled again: a changed late policy needs no re-grade
-        before = {s.id: reviews.result(s.id) for s in pending if s.id in graded_before}  # as they stood, reviewed
+        before = {s.id: standing(reviews, s.id) for s in pending if s.id in graded_before}  # as they stood
         try:
             if options.dask:
                 from grader.distributed import grade_on_cluster

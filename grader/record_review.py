@@ -135,6 +135,11 @@ class ReviewBook:
             raise ReviewError(f"no submission {submission!r} in {self.path}")
         return SubmissionResult.from_json(row[0])
 
+    def automatic(self, submission: str) -> SubmissionResult:
+        """The grader's own stored result of `submission`, without the review."""
+        with self._read() as db:
+            return self._automatic(db, submission)
+
     def result(self, submission: str) -> SubmissionResult:
         """The stored result of `submission` with its review laid over it."""
         with self._read() as db:
