@@ -156,3 +156,14 @@ def test_an_lms_format_needs_its_file(out):
         export_grades(out, "canvas")
     plain = export_grades(out, "csv")
     assert plain.path.read_text(encoding="utf-8").splitlines()[1] == "12345,<script>alert(1)</script>,mini,3,4"
+
+
+def test_cli_names_the_fix(out, tmp_path, capsys):
+    from grader.cli import main
+
+    assert main(["export", str(out), "--format", "canvas"]) == 2
+    assert "--format canvas fills the gradebook file Canvas exported: pass it with --gradebook FILE" in capsys.readouterr().err
+    assert main(["export", str(out), "--format", "csv", "--dry-run"]) == 0
+    assert "would write (dry run)" in capsys.readouterr().err and not (out / "export-csv-mini.csv").exists()
+    assert main(["serve", str(tmp_path / "nowhere"), "--as", "tom"]) == 2
+    assert "grade a folder into" in capsys.readouterr().err
