@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
 
@@ -159,4 +160,4 @@ def test_two_writers_at_once_lose_nothing(book):
     assert len(audit) == 100 and sum(a.action == "override" for a in audit) == 50
     # each override row's "before" is exactly the previous one's "after": no write saw a stale state
     overrides = [a for a in audit if a.action == "override"]
-    assert all(later.before == earlier.after for earlier, later in zip(overrides, overrides[1:]))
+    assert all(later.before == earlier.after for earlier, later in itertools.pairwise(overrides))

@@ -167,3 +167,20 @@ def test_cli_names_the_fix(out, tmp_path, capsys):
     assert "would write (dry run)" in capsys.readouterr().err and not (out / "export-csv-mini.csv").exists()
     assert main(["serve", str(tmp_path / "nowhere"), "--as", "tom"]) == 2
     assert "grade a folder into" in capsys.readouterr().err
+
+
+def test_serving_beyond_this_machine_is_warned_about(out, capsys, monkeypatch):
+    from grader import cli_review
+    from grader.cli import main
+
+    served = []
+
+    def fake_serve(options, announce):
+        served.append(options)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_review, "serve", fake_serve)
+    assert main(["serve", str(out), "--as", "tom"]) == 0
+    assert served[-1].host == "127.0.0.1" and "warning" not in capsys.readouterr().err
+    assert main(["serve", str(out), "--as", "tom", "--host", "0.0.0.0"]) == 0
+    assert "warning: serving on 0.0.0.0, beyond this machine" in capsys.readouterr().err
