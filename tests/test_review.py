@@ -161,3 +161,14 @@ def test_two_writers_at_once_lose_nothing(book):
     # each override row's "before" is exactly the previous one's "after": no write saw a stale state
     overrides = [a for a in audit if a.action == "override"]
     assert all(later.before == earlier.after for earlier, later in itertools.pairwise(overrides))
+
+
+def test_a_removed_comment_leaves_the_bank_and_the_audit_row(book):
+    _, reviews = book
+    comment = reviews.add_comment("ada__mini", "ex2", "Use x**2.", who="tom")
+    with pytest.raises(ReviewError, match="reason is required"):
+        reviews.remove_comment("ada__mini", comment.id, "", who="tom")
+    reviews.remove_comment("ada__mini", comment.id, "meant for another student", who="tom")
+    assert reviews.result("ada__mini").comments == []
+    assert reviews.bank("mini") == ["Use x**2."]
+    assert [(a.action, a.why) for a in reviews.audit()][-1] == ("remove comment", "meant for another student")
