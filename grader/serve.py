@@ -35,7 +35,7 @@ from grader.report import render_index, render_submission, submission_flags
 from grader.results import SubmissionResult
 from grader.review import EXERCISE_TARGET, ReviewError, next_unreviewed
 
-COOKIE = "grade_review"
+COOKIE = "grade_review_"  # + a name derived from the token: cookies ignore ports, two servers must not share one
 LOOPBACK = "127.0.0.1"
 
 
@@ -96,6 +96,7 @@ def create_app(options: ServeOptions) -> Flask:
     reviews = ReviewBook(options.out / "gradebook.sqlite")
     app = Flask(__name__)
     session, csrf = derived(options.token, "session"), derived(options.token, "csrf")
+    cookie = COOKIE + derived(options.token, "cookie name")[:12]
 
     @app.before_request
     def guard() -> BaseResponse | None:
@@ -104,9 +105,9 @@ def create_app(options: ServeOptions) -> Flask:
             abort(400, "this server answers to its own address only")
         if hmac.compare_digest(request.args.get("token", ""), options.token) and request.method == "GET":
             response = redirect(request.path, code=303)
-            response.set_cookie(COOKIE, session, httponly=True, samesite="Strict", secure=False)
+            response.set_cookie(cookie, session, httponly=True, samesite="Strict", secure=False)
             return response
-        if not hmac.compare_digest(request.cookies.get(COOKIE, ""), session):
+        if not hmac.compare_digest(request.cookies.get(cookie, ""), session):
             abort(403, "open the address with the token that `grade serve` printed")
         if request.method == "POST" and not _same_origin_post(csrf):
             abort(403, "this change did not come from a page of this server (CSRF check failed)")

@@ -184,3 +184,13 @@ def test_serving_beyond_this_machine_is_warned_about(out, capsys, monkeypatch):
     assert served[-1].host == "127.0.0.1" and "warning" not in capsys.readouterr().err
     assert main(["serve", str(out), "--as", "tom", "--host", "0.0.0.0"]) == 0
     assert "warning: serving on 0.0.0.0, beyond this machine" in capsys.readouterr().err
+
+
+def test_two_servers_on_one_machine_keep_their_own_cookies(out):
+    first, second = (create_app(ServeOptions(out, who, token=token)).test_client() for who, token in (("tom", "a"), ("ann", "b")))
+    first.get("/?token=a")
+    second.get("/?token=b")
+    cookie = second.get_cookie("grade_review_" + derived("b", "cookie name")[:12])
+    assert cookie is not None
+    first.set_cookie(cookie.key, cookie.value)  # a browser sends every localhost cookie to every port
+    assert first.get("/").status_code == 200  # its own cookie was not overwritten
