@@ -173,6 +173,9 @@ def grade_folder(
             publish(gradebook, out, audience)
             raise
     replaced = [s.id for group in older.values() for s in group]
+    for kept, group in older.items():  # a TA's review of an older notebook moves to the student's latest one
+        if kept in results and any([reviews.carry_over(s.id, kept) for s in group]):
+            reviews.after_grading(results[kept])
     gradebook.forget(replaced)
     remove_result_files(replaced, out)
     changes = settle_changes(reviews, before, options.no_decrease)

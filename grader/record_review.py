@@ -264,6 +264,28 @@ class ReviewBook:
                     _audit(db, GRADER, "flag override", result.submission, target, before, after, flag)
             self._refresh_score(db, result.submission)
 
+    def carry_over(self, old: str, new: str) -> bool:
+        """Move the review of `old`, superseded by the student's later notebook `new`, onto `new`; False when it had none.
+
+        Overrides keep the notebook hash they were made on, so the next `after_grading(new)` flags them;
+        comments move as they are; the reviewed mark is dropped (a new notebook wants a new look).
+        """
+        with self._write() as db:
+            review = self.review(db, old)
+            if not (review.overrides or review.comments or review.reviewed_by):
+                return False
+            why = f"carried over from {old}, superseded by a later notebook"
+            for override in review.overrides:
+                if self._override_row(db, new, override.target):
+                    continue  # the later notebook has its own override: it wins
+                db.execute("UPDATE overrides SET submission = ? WHERE submission = ? AND target = ?", (new, old, override.target))
+                _audit(db, GRADER, "carry over", new, override.target, "", self._override_row(db, new, override.target), why)
+            for comment in review.comments:
+                db.execute("UPDATE comments SET submission = ? WHERE id = ?", (new, comment.id))
+                _audit(db, GRADER, "carry over", new, comment.exercise, "", json.dumps(_comment_dict(comment)), why)
+            db.execute("DELETE FROM reviewed WHERE submission = ?", (old,))
+        return True
+
     def set_floor(self, submission: str, score: float | None, note: str, why: str) -> None:
         """Keep `submission`'s score at least `score` (None: no floor any more), for `grade --no-decrease`."""
         with self._write() as db:

@@ -16,6 +16,7 @@ from tests.conftest import FAST, FIXTURE_SOLUTIONS, code, notebook, write
 IMPORTS = code("import torch\nfrom torch import nn", "locked")
 LAYER = code("layer = nn.Linear(2, 1)", "ex1")
 SQUARE_CHECK = "test_mini.py::test_square_values"
+CY_OLD, CY_NEW = "cy_555_1_mini", "cy_555_2_mini"  # submission ids of a Canvas upload and its later re-upload
 
 
 def square(body: str) -> object:
@@ -28,6 +29,7 @@ def regraded(tmp_path_factory):
     folder, out = root / "submissions", root / "out"
     write(notebook(IMPORTS, LAYER, square("x * x"), assignment="mini"), folder / "ada" / "mini.ipynb")
     write(notebook(IMPORTS, LAYER, square("x + x"), assignment="mini"), folder / "bo" / "mini.ipynb")
+    write(notebook(IMPORTS, LAYER, square("x + x"), assignment="mini"), folder / "cy_555_1_mini.ipynb")  # Canvas names
     times = {"bo": datetime(2025, 3, 2, 12, 0, tzinfo=UTC), "ada": datetime(2025, 3, 2, 12, 0, tzinfo=UTC)}
     late = LatePolicy(datetime(2025, 3, 1, 23, 59, tzinfo=UTC), 25.0, "day")
     options = BatchOptions(out, FIXTURE_SOLUTIONS, FAST, late=late, submission_times=times, extensions={"ada": datetime(2025, 3, 3, tzinfo=UTC)})
@@ -36,11 +38,16 @@ def regraded(tmp_path_factory):
     reviews.set_override("bo__mini", SQUARE_CHECK, 1, "<b>x+x</b> equals x*x at 2: accepted", who="tom")
     reviews.add_comment("bo__mini", "ex2", "Try negative inputs.", who="tom")
     reviews.add_comment("bo__mini", "", "Staff only: asked about late days", who="tom", private=True)
+    cy = next(r for r in first.results if r.student == "555").submission
+    reviews.set_override(cy, SQUARE_CHECK, 1, "accepted", who="tom")
+    reviews.add_comment(cy, "ex2", "Look again at negative inputs.", who="tom")
     rerender(out)
     after_review = (out / "grades.csv").read_text()
     # ada breaks her square (score goes down: --no-decrease keeps it); bo changes an unrelated cell
     write(notebook(IMPORTS, LAYER, square("x * 3"), assignment="mini"), folder / "ada" / "mini.ipynb")
     write(notebook(IMPORTS, LAYER, square("x + x"), code("print('more')"), assignment="mini"), folder / "bo" / "mini.ipynb")
+    # cy hands in again: Canvas gives the new upload a larger file id, so a new file beside the old one
+    write(notebook(IMPORTS, LAYER, square("x + x"), code("print('again')"), assignment="mini"), folder / "cy_555_2_mini.ipynb")
     second = grade_folder(folder, BatchOptions(**{**options.__dict__, "no_decrease": True}))
     return out, first, second, after_review
 
@@ -108,5 +115,20 @@ def test_every_change_is_in_the_audit(regraded):
     actions = [(a.who, a.action, a.submission) for a in ReviewBook(out / "gradebook.sqlite").audit()]
     assert actions == [
         ("tom", "override", "bo__mini"), ("tom", "comment", "bo__mini"), ("tom", "staff note", "bo__mini"),
-        ("grader", "flag override", "bo__mini"), ("grader", "score floor", "ada__mini"),
+        ("tom", "override", CY_OLD), ("tom", "comment", CY_OLD),
+        ("grader", "flag override", "bo__mini"), ("grader", "carry over", CY_NEW), ("grader", "carry over", CY_NEW),
+        ("grader", "flag override", CY_NEW), ("grader", "score floor", "ada__mini"),
     ]
+
+
+def test_a_review_moves_to_the_students_later_notebook(regraded):
+    out, first, second, _ = regraded
+    assert next(r for r in first.results if r.student == "555").submission == CY_OLD
+    cy = next(r for r in second.results if r.student == "555")
+    assert cy.submission == CY_NEW and cy.superseded == ["cy_555_1_mini.ipynb"]
+    (override,) = cy.overrides
+    assert override.points == 1 and override.flag == "the notebook changed since the override"
+    assert [c.text for c in cy.comments] == ["Look again at negative inputs."]
+    assert cy.score == 3  # 2 + the override
+    grades = rows(out / "grades.csv")
+    assert [s for s, row in grades.items() if row["student"] == "555"] == [CY_NEW]
