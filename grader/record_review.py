@@ -111,7 +111,7 @@ class ReviewBook:
 
     # ------------------------------------------------------------------ reading
 
-    def review(self, db: sqlite3.Connection, submission: str) -> Review:
+    def _review(self, db: sqlite3.Connection, submission: str) -> Review:
         overrides = [
             Override(*row)
             for row in db.execute(
@@ -143,13 +143,13 @@ class ReviewBook:
     def result(self, submission: str) -> SubmissionResult:
         """The stored result of `submission` with its review laid over it."""
         with self._read() as db:
-            return apply_review(self._automatic(db, submission), self.review(db, submission))
+            return apply_review(self._automatic(db, submission), self._review(db, submission))
 
     def results(self) -> list[SubmissionResult]:
         """Every stored result with its review, ordered by submission id."""
         with self._read() as db:
             rows = db.execute("SELECT submission, result_json FROM submissions ORDER BY submission").fetchall()
-            return [apply_review(SubmissionResult.from_json(row[1]), self.review(db, row[0])) for row in rows]
+            return [apply_review(SubmissionResult.from_json(row[1]), self._review(db, row[0])) for row in rows]
 
     def bank(self, assignment: str) -> list[str]:
         """The assignment's reusable comments, most used first."""
@@ -253,7 +253,7 @@ class ReviewBook:
     def after_grading(self, result: SubmissionResult) -> None:
         """Flag the overrides a fresh grading of `result` puts in doubt, and store the reviewed score."""
         with self._write() as db:
-            overrides = self.review(db, result.submission).overrides
+            overrides = self._review(db, result.submission).overrides
             for target, flag in flags_after_grading(result, overrides).items():
                 if flag != next(o.flag for o in overrides if o.target == target):
                     before = self._override_row(db, result.submission, target)
@@ -271,7 +271,7 @@ class ReviewBook:
         comments move as they are; the reviewed mark is dropped (a new notebook wants a new look).
         """
         with self._write() as db:
-            review = self.review(db, old)
+            review = self._review(db, old)
             if not (review.overrides or review.comments or review.reviewed_by):
                 return False
             why = f"carried over from {old}, superseded by a later notebook"
@@ -326,7 +326,7 @@ class ReviewBook:
         """`submissions.score` is the score everyone reads: automatic + overrides − penalty (or the floor)."""
         row = db.execute("SELECT result_json FROM submissions WHERE submission = ?", (submission,)).fetchone()
         if row is not None:
-            reviewed = apply_review(SubmissionResult.from_json(row[0]), self.review(db, submission))
+            reviewed = apply_review(SubmissionResult.from_json(row[0]), self._review(db, submission))
             db.execute("UPDATE submissions SET score = ? WHERE submission = ?", (reviewed.score, submission))
 
 

@@ -189,6 +189,14 @@ def create_app(options: ServeOptions) -> Flask:
             submission, lambda: reviews.add_comment(submission, form.get("exercise", ""), text, options.reviewer, private)
         )
 
+    @app.post("/s/<path:submission>/comment/remove")
+    def remove_comment(submission: str) -> BaseResponse:
+        form = request.form
+        return change(
+            submission,
+            lambda: reviews.remove_comment(submission, _number(form.get("comment", "")), form.get("reason", ""), options.reviewer),
+        )
+
     @app.post("/s/<path:submission>/reviewed")
     def reviewed(submission: str) -> BaseResponse:
         done = request.form.get("reviewed") == "1"
@@ -208,6 +216,13 @@ def _points(text: str) -> float:
         return float(text.replace(",", "."))
     except ValueError:
         raise ReviewError(f"Invalid points {text!r}: give a number, e.g. 1 or 0.5") from None
+
+
+def _number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ReviewError(f"Invalid comment {text!r}: pick one from the list") from None
 
 
 def _allowed_host(host: str, options: ServeOptions) -> bool:

@@ -194,3 +194,17 @@ def test_two_servers_on_one_machine_keep_their_own_cookies(out):
     assert cookie is not None
     first.set_cookie(cookie.key, cookie.value)  # a browser sends every localhost cookie to every port
     assert first.get("/").status_code == 200  # its own cookie was not overwritten
+
+
+def test_a_comment_can_be_removed_with_a_reason(client, out):
+    login(client)
+    csrf = derived(TOKEN, "csrf")
+    client.post("/s/12345__mini/comment", data={"csrf": csrf, "exercise": "ex2", "text": "Wrong student, sorry."})
+    (comment,) = ReviewBook(out / "gradebook.sqlite").result("12345__mini").comments
+    html = client.get("/s/12345__mini").get_data(as_text=True)
+    assert f'<option value="{comment.id}">Wrong student, sorry.</option>' in html
+    refused = client.post("/s/12345__mini/comment/remove", data={"csrf": csrf, "comment": "x", "reason": "typo"})
+    assert refused.status_code == 400 and "pick one from the list" in refused.get_data(as_text=True)
+    client.post("/s/12345__mini/comment/remove", data={"csrf": csrf, "comment": str(comment.id), "reason": "wrong student"})
+    reviews = ReviewBook(out / "gradebook.sqlite")
+    assert reviews.result("12345__mini").comments == [] and reviews.audit()[-1].why == "wrong student"
