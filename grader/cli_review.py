@@ -89,13 +89,19 @@ def add_export_parser(commands: Any) -> None:
     parser.add_argument("--column", default=None, help="the LMS column to fill (default: the one named like the assignment; Moodle: Grade)")
     parser.add_argument("--output", type=Path, default=None, metavar="FILE", help="where to write (default: OUT/export-FORMAT-ASSIGNMENT.csv)")
     parser.add_argument("--dry-run", action="store_true", help="only print what would change")
+    parser.add_argument(
+        "--feedback", action="store_true",
+        help="moodle: also fill 'Feedback comments' with the comments and override reasons students may read",
+    )
     parser.set_defaults(run=export_command)
 
 
 def export_command(args: argparse.Namespace) -> int:
     console = Console(stderr=True, soft_wrap=True)
     try:
-        export = export_grades(args.out, args.format, args.gradebook, args.assignment, args.column, args.output, args.dry_run)
+        export = export_grades(
+            args.out, args.format, args.gradebook, args.assignment, args.column, args.output, args.dry_run, args.feedback
+        )
     except (ExportError, FileNotFoundError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR

@@ -12,6 +12,7 @@ column. Every cell goes through `record.spreadsheet_safe`.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
+from grader.feedback import for_audience
 from grader.files import write_atomically
 from grader.record import spreadsheet_safe
 from grader.record_review import ReviewBook
@@ -28,6 +30,7 @@ Format = Literal["canvas", "moodle", "csv"]
 FORMATS: tuple[str, ...] = get_args(Format)
 _CANVAS_ID = "ID"
 _MOODLE_ID, _MOODLE_GRADE, _MOODLE_MAX = "Identifier", "Grade", "Maximum Grade"
+_MOODLE_FEEDBACK = "Feedback comments"
 _PARTICIPANT = re.compile(r"(\d+)\s*$")
 _ASSIGNMENT_ID = re.compile(r"\s*\(\d+\)\s*$")  # Canvas headers: "Homework 6 (12345)"
 
@@ -58,9 +61,12 @@ class Export:
 
 def export_grades(
     out: Path, fmt: str, lms_file: Path | None = None, assignment: str | None = None, column: str | None = None,
-    output: Path | None = None, dry_run: bool = False,
+    output: Path | None = None, dry_run: bool = False, feedback: bool = False,
 ) -> Export:
-    """Fill `lms_file` (or write a plain CSV) with the reviewed scores of one assignment in `out`'s gradebook."""
+    """Fill `lms_file` (or write a plain CSV) with the reviewed scores of one assignment in `out`'s gradebook.
+
+    With `feedback`, Moodle's "Feedback comments" column gets what the student may read of the review.
+    """
     if fmt not in FORMATS:
         raise ExportError(f"Invalid format {fmt!r}: use one of {', '.join(FORMATS)}")
     if fmt != "csv" and lms_file is None:
@@ -72,6 +78,8 @@ def export_grades(
     rows = _read(lms_file)
     fill = _fill_canvas if fmt == "canvas" else _fill_moodle if fmt == "moodle" else _fill_csv
     export = fill(rows, results, column, Export(target, chosen, ""))
+    if feedback:
+        _fill_feedback(rows, results, fmt)
     if not dry_run:
         _write(rows, target)
         export.written = True
@@ -171,6 +179,27 @@ def _fill_moodle(rows: list[list[str]], results: dict[str, SubmissionResult], co
         rows, results, export, id_at, grade_at, participant,
         lambda row: _float(row[max_at]) if max_at is not None and len(row) > max_at else None, name_at,
     )
+
+
+def _fill_feedback(rows: list[list[str]], results: dict[str, SubmissionResult], fmt: str) -> None:
+    """Moodle's "Feedback comments" (HTML) of each matched row: the student's comments and override reasons."""
+    header = rows[0]
+    if fmt != "moodle" or _MOODLE_FEEDBACK not in header:
+        raise ExportError(f"--feedback fills Moodle's {_MOODLE_FEEDBACK!r} column: export the grading worksheet with it")
+    id_at, at = header.index(_MOODLE_ID), header.index(_MOODLE_FEEDBACK)
+    for row in rows[1:]:
+        match = _PARTICIPANT.search(row[id_at]) if len(row) > max(id_at, at) else None
+        result = results.get(match[1]) if match else None
+        if result is not None:
+            row[at] = feedback_html(for_audience(result, "student"))
+
+
+def feedback_html(view: SubmissionResult) -> str:
+    """The review a student may read, as escaped HTML lines (Moodle renders feedback comments as HTML)."""
+    titles = {exercise.id: exercise.title or exercise.id for exercise in view.exercises}
+    lines = [f"{titles.get(o.exercise, o.exercise)}: adjusted to {o.points:g} points: {o.reason}" for o in view.overrides]
+    lines += [f"{titles[c.exercise]}: {c.text}" if c.exercise in titles else c.text for c in view.comments]
+    return "<br>".join(html.escape(line) for line in lines)
 
 
 def _fill_csv(rows: list[list[str]], results: dict[str, SubmissionResult], column: str | None, export: Export) -> Export:

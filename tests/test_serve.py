@@ -208,3 +208,20 @@ def test_a_comment_can_be_removed_with_a_reason(client, out):
     client.post("/s/12345__mini/comment/remove", data={"csrf": csrf, "comment": str(comment.id), "reason": "wrong student"})
     reviews = ReviewBook(out / "gradebook.sqlite")
     assert reviews.result("12345__mini").comments == [] and reviews.audit()[-1].why == "wrong student"
+
+
+def test_moodle_feedback_comments_get_what_the_student_may_read(out):
+    reviews = ReviewBook(out / "gradebook.sqlite")
+    reviews.set_override("12345__mini", SQUARE, 1, "x*x <and> x**2 agree", who="tom")
+    reviews.add_comment("12345__mini", "ex2", "Try x = -2.", who="tom")
+    reviews.add_comment("12345__mini", "", "Staff: extension asked", who="tom", private=True)
+    (out / "moodle.csv").write_text(
+        "Identifier,Full name,Grade,Maximum Grade,Feedback comments\nParticipant 12345,Jane Smith,,4,old text\n", encoding="utf-8"
+    )
+    export = export_grades(out, "moodle", out / "moodle.csv", feedback=True)
+    (row,) = csv.DictReader(export.path.read_text(encoding="utf-8").splitlines())
+    assert row["Grade"] == "4"
+    assert row["Feedback comments"] == "Ex 2: adjusted to 1 points: x*x &lt;and&gt; x**2 agree<br>Ex 2: Try x = -2."
+    (out / "canvas.csv").write_text(CANVAS, encoding="utf-8")
+    with pytest.raises(ExportError, match="--feedback fills Moodle's 'Feedback comments' column"):
+        export_grades(out, "canvas", out / "canvas.csv", feedback=True)
