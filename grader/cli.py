@@ -124,7 +124,7 @@ def _add_grade_parser(commands: Any) -> None:
         type=Path,
         help="CSV with the columns student,submitted_at (student id or LMS name; ISO 8601 times)",
     )
-    late.add_argument("--extensions", type=Path, help="CSV with the columns student,deadline: that student's own deadline")
+    late.add_argument("--extensions", type=Path, help="CSV student,deadline: own deadlines, kept in the gradebook for later runs")
 
 
 def _add_feedback_option(parser: argparse.ArgumentParser) -> None:
@@ -251,7 +251,7 @@ def batch_options(args: argparse.Namespace) -> BatchOptions:
             out=args.out, solutions=args.solutions, settings=settings, force=args.force, workers=args.workers,
             dask=args.dask, dask_gpu=args.dask_gpu, per_gpu=args.per_gpu, audience=args.feedback, assignment=args.assignment,
             late=late, submission_times=times, no_decrease=args.no_decrease,
-            extensions=read_extensions(args.extensions) if args.extensions is not None else {},
+            extensions=read_extensions(args.extensions) if args.extensions is not None else None,
         )
     except ValueError as exc:
         raise ValueError(f"{exc} (from the command line)") from None

@@ -10,7 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from grader.export import FORMATS, Export, ExportError, export_grades
+from grader.export import FORMATS, Export, export_grades
+from grader.feedback import AUDIENCES
+from grader.lateness import read_extensions
+from grader.pipeline import apply_extensions
 from grader.serve import LOOPBACK, ServeOptions, serve
 
 USAGE_ERROR = 2
@@ -90,8 +93,16 @@ def add_export_parser(commands: Any) -> None:
     parser.add_argument("--output", type=Path, default=None, metavar="FILE", help="where to write (default: OUT/export-FORMAT-ASSIGNMENT.csv)")
     parser.add_argument("--dry-run", action="store_true", help="only print what would change")
     parser.add_argument(
-        "--feedback", action="store_true",
+        "--comments", action="store_true",
         help="moodle: also fill 'Feedback comments' with the comments and override reasons students may read",
+    )
+    parser.add_argument(
+        "--extensions", type=Path, default=None, metavar="FILE",
+        help="CSV student,deadline: record these extensions and apply them in the recorded late policy first "
+        "(grades.csv, reports and exports are rewritten; nothing is re-executed)",
+    )
+    parser.add_argument(
+        "--feedback", choices=AUDIENCES, default="ta", help="with --extensions: who the rewritten HTML reports are for (default: %(default)s)"
     )
     parser.set_defaults(run=export_command)
 
@@ -99,10 +110,13 @@ def add_export_parser(commands: Any) -> None:
 def export_command(args: argparse.Namespace) -> int:
     console = Console(stderr=True, soft_wrap=True)
     try:
+        if args.extensions is not None:
+            changed = apply_extensions(args.out, read_extensions(args.extensions), args.feedback)
+            console.print(f"extensions recorded: {changed} result(s) settled again under the late policy")
         export = export_grades(
-            args.out, args.format, args.gradebook, args.assignment, args.column, args.output, args.dry_run, args.feedback
+            args.out, args.format, args.gradebook, args.assignment, args.column, args.output, args.dry_run, args.comments
         )
-    except (ExportError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError) as exc:  # ExportError is a ValueError
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
     Console(soft_wrap=True).print(export_table(export))

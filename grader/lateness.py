@@ -178,17 +178,45 @@ def settle(
     result.student_name = submission.student_name
     result.superseded = [s.relative_path for s in older]
     submitted, source = submission_time(submission, submission_times)
-    extension = next((extensions[k] for k in (submission.student, submission.student_name) if k in extensions), None) if extensions else None
+    extension = extension_of(extensions or {}, submission.student, submission.student_name)
+    _apply_lateness(result, late, extension, submitted, source, submission.lms_late)
+
+
+def resettle(result: SubmissionResult, late: LatePolicy | None, extensions: Mapping[str, datetime]) -> None:
+    """Settle a stored result again under `late` and `extensions`, with the submission time it recorded.
+
+    Without a recorded time there is nothing to recompute: the result is left as it is.
+    """
+    if result.submitted_at:
+        submitted = parse_time(result.submitted_at, "the gradebook")
+        extension = extension_of(extensions, result.student, result.student_name)
+        _apply_lateness(result, late, extension, submitted, "as recorded in the gradebook", False)
+
+
+def extension_of(extensions: Mapping[str, datetime], *keys: str) -> datetime | None:
+    """The extended deadline of the first of `keys` (student id, LMS name) that has one."""
+    return next((extensions[key] for key in keys if key and key in extensions), None)
+
+
+def _apply_lateness(
+    result: SubmissionResult,
+    late: LatePolicy | None,
+    extension: datetime | None,
+    submitted: datetime | None,
+    source: str,
+    lms_late: bool,
+) -> None:
     policy = dataclasses.replace(late, deadline=extension) if late is not None and extension is not None else late
-    lateness = assess(policy, submitted, source, submission.lms_late)
-    note = f"Extension to {_show(extension)}. " if policy is not late and extension is not None else ""
+    lateness = assess(policy, submitted, source, lms_late)
+    note = f"Extension to {_show(extension)}. " if late is not None and extension is not None else ""
     result.submitted_at, result.late_note = lateness.submitted_at, note + lateness.note
     if result.status not in ("graded", "kernel-died"):
         return  # nothing was scored; the message says why
     earned = sum(e.points for e in result.exercises)
     result.late_penalty = round(result.max_score * lateness.percent / 100, 2)
     result.score = round(max(0.0, earned - result.late_penalty), 2) if result.late_penalty else earned
-    older_note = f"{len(older)} older notebook{'s' if len(older) > 1 else ''} not graded" if older else ""
+    older = len(result.superseded)
+    older_note = f"{older} older notebook{'s' if older > 1 else ''} not graded" if older else ""
     result.message = "; ".join(part for part in (summary_message(result), lateness.summary, older_note) if part)
 
 

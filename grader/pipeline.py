@@ -22,7 +22,7 @@ from grader.feedback import AUDIENCES, Audience
 from grader.grade import grader_version, new_result
 from grader.intake import latest_per_student, opened
 from grader.kernels import require_kernel
-from grader.lateness import LatePolicy, settle
+from grader.lateness import LatePolicy, resettle, settle
 from grader.pool import Progress, grade_all
 from grader.record import (
     Fingerprint,
@@ -32,7 +32,7 @@ from grader.record import (
     write_gradescope_json,
     write_result_json,
 )
-from grader.record_review import ReviewBook
+from grader.record_review import GRADER, ReviewBook
 from grader.report import write_reports
 from grader.results import SubmissionResult
 from grader.settings import ExecuteSettings
@@ -65,7 +65,7 @@ class BatchOptions:
     assignment: str | None = None  # grade every notebook as this assignment when nothing else identifies it
     late: LatePolicy | None = None
     submission_times: Mapping[str, datetime] = field(default_factory=dict)
-    extensions: Mapping[str, datetime] = field(default_factory=dict)  # student -> own deadline (late policy)
+    extensions: Mapping[str, datetime] | None = None  # student -> own deadline; None: those recorded before
     no_decrease: bool = False  # a re-graded submission keeps the higher of its old and new score
 
     def __post_init__(self) -> None:
@@ -124,6 +124,7 @@ def grade_folder(
     sandbox.unsandboxed_reason(settings.sandbox)  # raises SandboxUnavailable under --sandbox required
     gradebook = Gradebook(out / "gradebook.sqlite")
     reviews = ReviewBook(gradebook.path)
+    extensions = record_extensions(reviews, options.extensions, late)
     fingerprints = {} if options.force else gradebook.fingerprints()
     graded_before = gradebook.fingerprints().keys()
     # Unreadable and unknown notebooks have no spec hash: they are cheap to look at again.
@@ -136,7 +137,7 @@ def grade_folder(
 
         def record(submission: Submission, result: SubmissionResult, stored: bool = False) -> None:
             before = result.to_json() if stored else ""
-            settle(result, submission, older[submission.id], late, options.submission_times, options.extensions)
+            settle(result, submission, older[submission.id], late, options.submission_times, extensions)
             if not stored or result.to_json() != before:  # a stored result is saved again only if settling changed it
                 gradebook.save(result)  # one transaction per submission: a crash loses nothing recorded
                 reviews.after_grading(result)  # overrides kept; flagged when this grading puts them in doubt
@@ -174,7 +175,8 @@ def grade_folder(
             raise
     replaced = [s.id for group in older.values() for s in group]
     for kept, group in older.items():  # a TA's review of an older notebook moves to the student's latest one
-        if kept in results and any([reviews.carry_over(s.id, kept) for s in group]):
+        moved = [reviews.carry_over(s.id, kept) for s in group]  # every one, not up to the first
+        if kept in results and True in moved:
             reviews.after_grading(results[kept])
     gradebook.forget(replaced)
     remove_result_files(replaced, out)
@@ -191,6 +193,35 @@ def grade_folder(
     )
 
 
+def record_extensions(
+    reviews: ReviewBook, extensions: Mapping[str, datetime] | None, late: LatePolicy | None
+) -> dict[str, datetime]:
+    """Record the late policy and, when given, the extensions; return the extensions that apply (given or recorded)."""
+    if extensions is not None:
+        reviews.replace_extensions(extensions, GRADER)
+    reviews.store_policy(late)
+    return reviews.extensions()
+
+
+def apply_extensions(out: Path, extensions: Mapping[str, datetime], audience: Audience = "ta") -> int:
+    """Record `extensions` in OUT's gradebook, settle every stored result again under the recorded late policy,
+    and publish; return how many results changed. No notebook is executed."""
+    gradebook = Gradebook(_existing_gradebook(out))
+    reviews = ReviewBook(gradebook.path)
+    policy, recorded = reviews.policy(), record_extensions(reviews, extensions, reviews.policy())
+    changed = 0
+    for result in gradebook.results():
+        before = result.to_json()
+        resettle(result, policy, recorded)
+        if result.to_json() != before:
+            gradebook.save(result)
+            reviews.after_grading(result)
+            write_result_json(result, out)
+            changed += 1
+    publish(gradebook, out, audience)
+    return changed
+
+
 def publish(gradebook: Gradebook, out: Path, audience: Audience = "ta") -> int:
     """Write grades.csv, the Gradescope exports and every HTML report from what the gradebook holds; return the count."""
     reviews = ReviewBook(gradebook.path)
@@ -204,10 +235,14 @@ def publish(gradebook: Gradebook, out: Path, audience: Audience = "ta") -> int:
 
 def rerender(out: Path, audience: Audience = "ta") -> int:
     """`grade report OUT`: rebuild the CSV, the exports and the reports of OUT without grading anything."""
+    return publish(Gradebook(_existing_gradebook(out)), out, audience)
+
+
+def _existing_gradebook(out: Path) -> Path:
     database = out / "gradebook.sqlite"
     if not database.is_file():
         raise FileNotFoundError(f"{database} not found; grade a folder into {out} first (grade FOLDER --out {out})")
-    return publish(Gradebook(database), out, audience)
+    return database
 
 
 def _failed_remotely(submission: Submission, exc: BaseException) -> SubmissionResult:

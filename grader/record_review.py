@@ -14,12 +14,13 @@ import contextlib
 import dataclasses
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from grader.lateness import LatePolicy
 from grader.results import Comment, Override, SubmissionResult
 from grader.review import (
     Review,
@@ -48,6 +49,11 @@ CREATE TABLE IF NOT EXISTS reviewed (submission TEXT PRIMARY KEY, reviewer TEXT 
 CREATE TABLE IF NOT EXISTS score_floors (submission TEXT PRIMARY KEY, score REAL NOT NULL, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS regradings (  -- one row per batch that re-graded something graded before
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, regraded INTEGER NOT NULL, changes_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS extensions (student TEXT PRIMARY KEY, deadline TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS late_policy (  -- the late policy of the latest batch (grade --deadline ...)
+    id INTEGER PRIMARY KEY CHECK (id = 1), deadline TEXT NOT NULL, percent_per_unit REAL NOT NULL, unit TEXT NOT NULL,
+    max_percent REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
@@ -312,6 +318,40 @@ class ReviewBook:
         with self._read() as db:
             row = db.execute("SELECT at, regraded, changes_json FROM regradings ORDER BY id DESC LIMIT 1").fetchone()
         return (row[0], row[1], row[2]) if row else None
+
+    def replace_extensions(self, extensions: Mapping[str, datetime], who: str) -> None:
+        """Make `extensions` (student -> own deadline) the gradebook's extensions, one audit row per change."""
+        wanted = {student: deadline.isoformat() for student, deadline in extensions.items()}
+        with self._write() as db:
+            stored = dict(db.execute("SELECT student, deadline FROM extensions").fetchall())
+            for student in sorted(stored.keys() | wanted.keys()):
+                before, after = stored.get(student, ""), wanted.get(student, "")
+                if before != after:
+                    db.execute("DELETE FROM extensions WHERE student = ?", (student,))
+                    if after:
+                        db.execute("INSERT INTO extensions VALUES (?, ?)", (student, after))
+                    _audit(db, who, "extension", "", student, before, after, "")
+
+    def extensions(self) -> dict[str, datetime]:
+        """student -> own deadline, as recorded by the latest --extensions."""
+        with self._read() as db:
+            rows = db.execute("SELECT student, deadline FROM extensions").fetchall()
+        return {student: datetime.fromisoformat(deadline) for student, deadline in rows}
+
+    def store_policy(self, policy: LatePolicy | None) -> None:
+        """Remember the late policy a batch was settled with, so extensions can be applied later."""
+        with self._write() as db:
+            db.execute("DELETE FROM late_policy")
+            if policy is not None:
+                db.execute(
+                    "INSERT INTO late_policy VALUES (1, ?, ?, ?, ?)",
+                    (policy.deadline.isoformat(), policy.percent_per_unit, policy.unit, policy.max_percent),
+                )
+
+    def policy(self) -> LatePolicy | None:
+        with self._read() as db:
+            row = db.execute("SELECT deadline, percent_per_unit, unit, max_percent FROM late_policy").fetchone()
+        return LatePolicy(datetime.fromisoformat(row[0]), row[1], row[2], row[3]) if row else None
 
     # ------------------------------------------------------------------ helpers
 

@@ -16,6 +16,8 @@ from tests.conftest import FAST, FIXTURE_SOLUTIONS, code, notebook, write
 IMPORTS = code("import torch\nfrom torch import nn", "locked")
 LAYER = code("layer = nn.Linear(2, 1)", "ex1")
 SQUARE_CHECK = "test_mini.py::test_square_values"
+TIMES = {"bo": datetime(2025, 3, 2, 12, 0, tzinfo=UTC), "ada": datetime(2025, 3, 2, 12, 0, tzinfo=UTC)}
+LATE = LatePolicy(datetime(2025, 3, 1, 23, 59, tzinfo=UTC), 25.0, "day")
 CY_OLD, CY_NEW = "cy_555_1_mini", "cy_555_2_mini"  # submission ids of a Canvas upload and its later re-upload
 
 
@@ -30,9 +32,7 @@ def regraded(tmp_path_factory):
     write(notebook(IMPORTS, LAYER, square("x * x"), assignment="mini"), folder / "ada" / "mini.ipynb")
     write(notebook(IMPORTS, LAYER, square("x + x"), assignment="mini"), folder / "bo" / "mini.ipynb")
     write(notebook(IMPORTS, LAYER, square("x + x"), assignment="mini"), folder / "cy_555_1_mini.ipynb")  # Canvas names
-    times = {"bo": datetime(2025, 3, 2, 12, 0, tzinfo=UTC), "ada": datetime(2025, 3, 2, 12, 0, tzinfo=UTC)}
-    late = LatePolicy(datetime(2025, 3, 1, 23, 59, tzinfo=UTC), 25.0, "day")
-    options = BatchOptions(out, FIXTURE_SOLUTIONS, FAST, late=late, submission_times=times, extensions={"ada": datetime(2025, 3, 3, tzinfo=UTC)})
+    options = BatchOptions(out, FIXTURE_SOLUTIONS, FAST, late=LATE, submission_times=TIMES, extensions={"ada": datetime(2025, 3, 3, tzinfo=UTC)})
     first = grade_folder(folder, options)
     reviews = ReviewBook(out / "gradebook.sqlite")
     reviews.set_override("bo__mini", SQUARE_CHECK, 1, "<b>x+x</b> equals x*x at 2: accepted", who="tom")
@@ -114,6 +114,7 @@ def test_every_change_is_in_the_audit(regraded):
     out, _, _, _ = regraded
     actions = [(a.who, a.action, a.submission) for a in ReviewBook(out / "gradebook.sqlite").audit()]
     assert actions == [
+        ("grader", "extension", ""),  # ada's, recorded by the first batch; the second gave the same
         ("tom", "override", "bo__mini"), ("tom", "comment", "bo__mini"), ("tom", "staff note", "bo__mini"),
         ("tom", "override", CY_OLD), ("tom", "comment", CY_OLD),
         ("grader", "flag override", "bo__mini"), ("grader", "carry over", CY_NEW), ("grader", "carry over", CY_NEW),
@@ -132,3 +133,28 @@ def test_a_review_moves_to_the_students_later_notebook(regraded):
     assert cy.score == 3  # 2 + the override
     grades = rows(out / "grades.csv")
     assert [s for s, row in grades.items() if row["student"] == "555"] == [CY_NEW]
+
+
+def test_extensions_are_kept_in_the_gradebook_and_applied_by_export(regraded, tmp_path):
+    import shutil
+
+    from grader.cli import main
+
+    out = regraded[0]
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    # a later run without --extensions keeps ada's recorded one (and executes nothing)
+    summary = grade_folder(out.parent / "submissions", BatchOptions(copy, FIXTURE_SOLUTIONS, FAST, late=LATE, submission_times=TIMES))
+    ada = next(r for r in summary.results if r.student == "ada")
+    assert summary.regraded == 0 and ada.late_penalty == 0 and "Extension to 2025-03-03" in ada.late_note
+    # grade export --extensions: bo gets one too, under the recorded policy; grades.csv follows
+    extensions = tmp_path / "extensions.csv"
+    extensions.write_text("student,deadline\nada,2025-03-03T00:00+00:00\nbo,2025-03-04T00:00+00:00\n", encoding="utf-8")
+    assert main(["export", str(copy), "--format", "csv", "--extensions", str(extensions)]) == 0
+    bo = rows(copy / "grades.csv")["bo__mini"]
+    assert (bo["score"], bo["late_penalty"]) == ("3", "0")  # 2 + the override, nothing off
+    exported = {row["student"]: row for row in csv.DictReader((copy / "export-csv-mini.csv").read_text().splitlines())}
+    assert exported["bo"]["score"] == "3"
+    assert "Extension to 2025-03-04" in (copy / "bo__mini" / "report.html").read_text()
+    audit = [(a.action, a.target, a.after) for a in ReviewBook(copy / "gradebook.sqlite").audit() if a.action == "extension"]
+    assert audit == [("extension", "ada", "2025-03-03T00:00:00+00:00"), ("extension", "bo", "2025-03-04T00:00:00+00:00")]
