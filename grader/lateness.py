@@ -185,9 +185,9 @@ def settle(
 def resettle(result: SubmissionResult, late: LatePolicy | None, extensions: Mapping[str, datetime]) -> None:
     """Settle a stored result again under `late` and `extensions`, with the submission time it recorded.
 
-    Without a recorded time there is nothing to recompute: the result is left as it is.
+    Without a recorded time or a policy there is nothing to recompute: the result is left as it is.
     """
-    if result.submitted_at:
+    if result.submitted_at and late is not None:
         submitted = parse_time(result.submitted_at, "the gradebook")
         extension = extension_of(extensions, result.student, result.student_name)
         _apply_lateness(result, late, extension, submitted, "as recorded in the gradebook", False)

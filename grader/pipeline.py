@@ -208,9 +208,13 @@ def apply_extensions(out: Path, extensions: Mapping[str, datetime], audience: Au
     and publish; return how many results changed. No notebook is executed."""
     gradebook = Gradebook(_existing_gradebook(out))
     reviews = ReviewBook(gradebook.path)
-    policy, recorded = reviews.policy(), record_extensions(reviews, extensions, reviews.policy())
+    policy, previous = reviews.policy(), reviews.extensions()
+    recorded = record_extensions(reviews, extensions, policy)
+    moved = {student for student in previous.keys() | recorded.keys() if previous.get(student) != recorded.get(student)}
     changed = 0
     for result in gradebook.results():
+        if not moved & {result.student, result.student_name}:
+            continue  # its deadline is the same: leave it (and its history) alone
         before = result.to_json()
         resettle(result, policy, recorded)
         if result.to_json() != before:

@@ -150,7 +150,11 @@ def test_extensions_are_kept_in_the_gradebook_and_applied_by_export(regraded, tm
     # grade export --extensions: bo gets one too, under the recorded policy; grades.csv follows
     extensions = tmp_path / "extensions.csv"
     extensions.write_text("student,deadline\nada,2025-03-03T00:00+00:00\nbo,2025-03-04T00:00+00:00\n", encoding="utf-8")
+    from grader.record import Gradebook
+
+    history = len(Gradebook(copy / "gradebook.sqlite").check_history("ada__mini"))
     assert main(["export", str(copy), "--format", "csv", "--extensions", str(extensions)]) == 0
+    assert len(Gradebook(copy / "gradebook.sqlite").check_history("ada__mini")) == history  # her deadline did not move
     bo = rows(copy / "grades.csv")["bo__mini"]
     assert (bo["score"], bo["late_penalty"]) == ("3", "0")  # 2 + the override, nothing off
     exported = {row["student"]: row for row in csv.DictReader((copy / "export-csv-mini.csv").read_text().splitlines())}
