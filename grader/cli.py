@@ -23,6 +23,8 @@ from rich.text import Text
 from grader.assignment import AssignmentError
 from grader.cli_authoring import add_calibrate_parser, add_secret_parser
 from grader.cli_options import add_kernel_options, execute_settings
+from grader.cli_review import HELP as REVIEW_HELP
+from grader.cli_review import add_export_parser, add_serve_parser
 from grader.console import (
     print_self_check,
     print_validation,
@@ -38,6 +40,7 @@ from grader.lateness import (
     parse_penalty,
     parse_percent,
     parse_time,
+    read_extensions,
     read_submission_times,
 )
 from grader.pipeline import BatchOptions, grade_folder, rerender
@@ -52,6 +55,7 @@ HELP = {  # one line per subcommand for `grade --help`
     "release": "write the student notebook and public checks of an assignment into assignments/",
     "validate": "reference gets full marks, blank gets zero, other seeds the same score",
     "check": "students: run the public checks of your assignment on your notebook",
+    **REVIEW_HELP,
 }  # calibrate and secret: grader/cli_authoring.py
 BATCH = BatchOptions()
 LATE_CAP = LatePolicy(datetime.now(timezone.utc)).max_percent
@@ -66,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in (
         _add_grade_parser, _add_report_parser, _add_release_parser, _add_validate_parser, _add_check_parser,
-        add_calibrate_parser, add_secret_parser,
+        add_calibrate_parser, add_secret_parser, add_serve_parser, add_export_parser,
     ):
         add(commands)
     return parser
@@ -108,6 +112,7 @@ def _add_grade_parser(commands: Any) -> None:
     parser.add_argument("--dask", metavar="ADDRESS", default=None, help="grade on a Dask cluster, one task per submission (e.g. tcp://scheduler:8786)")
     parser.add_argument("--dask-gpu", action="store_true", help="with --dask: each task needs a worker with the resource GPU=1")
     parser.add_argument("--force", action="store_true", help="re-grade submissions even when notebook, specs and grader are unchanged")
+    parser.add_argument("--no-decrease", action="store_true", help="a re-graded submission keeps the higher of its old and new score")
     _add_feedback_option(parser)
     _add_compare_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -120,6 +125,7 @@ def _add_grade_parser(commands: Any) -> None:
         type=Path,
         help="CSV with the columns student,submitted_at (student id or LMS name; ISO 8601 times)",
     )
+    late.add_argument("--extensions", type=Path, help="CSV student,deadline: own deadlines, kept in the gradebook for later runs")
 
 
 def _add_compare_option(parser: argparse.ArgumentParser) -> None:
@@ -196,6 +202,7 @@ def grade_command(args: argparse.Namespace) -> int:
         return USAGE_ERROR
     Console().print(summary_table(summary))
     older = f", {summary.superseded} older notebook(s) not graded" if summary.superseded else ""
+    older += f", {len(summary.changes)} changed on re-grade (changes.csv)" if summary.changes else ""
     console.print(
         f"{len(summary.results)} submission(s): {summary.regraded} graded, {summary.reused} unchanged{older} "
         f"in {summary.seconds:.1f} s. Reports: {escape(str(args.out / 'index.html'))}"
@@ -211,7 +218,8 @@ def batch_options(args: argparse.Namespace) -> BatchOptions:
         return BatchOptions(
             out=args.out, solutions=args.solutions, settings=settings, force=args.force, workers=args.workers,
             dask=args.dask, dask_gpu=args.dask_gpu, per_gpu=args.per_gpu, audience=args.feedback, assignment=args.assignment,
-            late=late, submission_times=times, compare_with=args.compare_with,
+            late=late, submission_times=times, compare_with=args.compare_with, no_decrease=args.no_decrease,
+            extensions=read_extensions(args.extensions) if args.extensions is not None else None,
         )
     except ValueError as exc:
         raise ValueError(f"{exc} (from the command line)") from None
@@ -354,7 +362,7 @@ def check_command(args: argparse.Namespace) -> int:
     return 0 if print_self_check(result) else 1
 
 
-COMMANDS = {"grade", "report", "release", "validate", "check", "calibrate", "secret"}
+COMMANDS = {"grade", "report", "release", "validate", "check", "calibrate", "secret", "serve", "export"}
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ def for_audience(result: SubmissionResult, audience: Audience) -> SubmissionResu
         notes=[],  # grader notes name hidden checks' figures; they are for the staff
         predictions=[],  # which hidden points were wrong, and digests of the models: the integrity stage's, staff only
         digests=[],
+        comments=[comment for comment in result.comments if comment.private is False],  # staff notes stay
+        overrides=[dataclasses.replace(override, flag="") for override in result.overrides],  # flags are staff work
+        reviewed_by="",
     )
 
 

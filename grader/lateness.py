@@ -15,6 +15,7 @@ Times without a UTC offset are read in this computer's time zone.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
@@ -83,18 +84,28 @@ def parse_percent(text: str, where: str) -> float:
 
 def read_submission_times(path: Path) -> dict[str, datetime]:
     """student -> submission time, from a CSV with the columns `student` and `submitted_at`."""
+    return read_student_times(path, "submitted_at", "submission times")
+
+
+def read_extensions(path: Path) -> dict[str, datetime]:
+    """student -> that student's own deadline, from a CSV with the columns `student` and `deadline`."""
+    return read_student_times(path, "deadline", "extensions")
+
+
+def read_student_times(path: Path, column: str, what: str) -> dict[str, datetime]:
+    """student -> the time in `column`, from a CSV with the columns `student` and `column`."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise ValueError(f"cannot read submission times from {path}: {exc.strerror}") from None
+        raise ValueError(f"cannot read {what} from {path}: {exc.strerror}") from None
     rows = csv.DictReader(text.splitlines())
-    if not rows.fieldnames or not {"student", "submitted_at"} <= {f.strip() for f in rows.fieldnames}:
-        raise ValueError(f"{path} needs a header row with the columns student,submitted_at")
+    if not rows.fieldnames or not {"student", column} <= {f.strip() for f in rows.fieldnames}:
+        raise ValueError(f"{path} needs a header row with the columns student,{column}")
     times = {}
     for number, row in enumerate(rows, start=2):
         row = {key.strip(): (value or "").strip() for key, value in row.items() if key}
         if row["student"]:
-            times[row["student"]] = parse_time(row["submitted_at"], f"{path}, line {number}")
+            times[row["student"]] = parse_time(row[column], f"{path}, line {number}")
     return times
 
 
@@ -156,23 +167,56 @@ def settle(
     older: list[Submission],
     late: LatePolicy | None,
     submission_times: Mapping[str, datetime],
+    extensions: Mapping[str, datetime] | None = None,
 ) -> None:
     """Record what the intake knows (name, older notebooks, lateness) and apply the late penalty.
 
     Runs on fresh and on stored results alike, so a changed deadline or policy never needs
-    a re-grade: the penalty is recomputed from the checks' points every time.
+    a re-grade: the penalty is recomputed from the checks' points every time. A student with
+    an extension (`extensions`: student id or LMS name -> deadline) has that deadline instead.
     """
     result.student_name = submission.student_name
     result.superseded = [s.relative_path for s in older]
     submitted, source = submission_time(submission, submission_times)
-    lateness = assess(late, submitted, source, submission.lms_late)
-    result.submitted_at, result.late_note = lateness.submitted_at, lateness.note
+    extension = extension_of(extensions or {}, submission.student, submission.student_name)
+    _apply_lateness(result, late, extension, submitted, source, submission.lms_late)
+
+
+def resettle(result: SubmissionResult, late: LatePolicy | None, extensions: Mapping[str, datetime]) -> None:
+    """Settle a stored result again under `late` and `extensions`, with the submission time it recorded.
+
+    Without a recorded time or a policy there is nothing to recompute: the result is left as it is.
+    """
+    if result.submitted_at and late is not None:
+        submitted = parse_time(result.submitted_at, "the gradebook")
+        extension = extension_of(extensions, result.student, result.student_name)
+        _apply_lateness(result, late, extension, submitted, "as recorded in the gradebook", False)
+
+
+def extension_of(extensions: Mapping[str, datetime], *keys: str) -> datetime | None:
+    """The extended deadline of the first of `keys` (student id, LMS name) that has one."""
+    return next((extensions[key] for key in keys if key and key in extensions), None)
+
+
+def _apply_lateness(
+    result: SubmissionResult,
+    late: LatePolicy | None,
+    extension: datetime | None,
+    submitted: datetime | None,
+    source: str,
+    lms_late: bool,
+) -> None:
+    policy = dataclasses.replace(late, deadline=extension) if late is not None and extension is not None else late
+    lateness = assess(policy, submitted, source, lms_late)
+    note = f"Extension to {_show(extension)}. " if late is not None and extension is not None else ""
+    result.submitted_at, result.late_note = lateness.submitted_at, note + lateness.note
     if result.status not in ("graded", "kernel-died"):
         return  # nothing was scored; the message says why
     earned = sum(e.points for e in result.exercises)
     result.late_penalty = round(result.max_score * lateness.percent / 100, 2)
     result.score = round(max(0.0, earned - result.late_penalty), 2) if result.late_penalty else earned
-    older_note = f"{len(older)} older notebook{'s' if len(older) > 1 else ''} not graded" if older else ""
+    older = len(result.superseded)
+    older_note = f"{older} older notebook{'s' if older > 1 else ''} not graded" if older else ""
     result.message = "; ".join(part for part in (summary_message(result), lateness.summary, older_note) if part)
 
 

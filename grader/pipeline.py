@@ -16,13 +16,14 @@ from pathlib import Path
 
 from grader import sandbox
 from grader.assignment import Assignment, AssignmentError, load_assignments
+from grader.changes import Change, latest_regrading, settle_changes, standing, to_json, write_changes_csv
 from grader.discover import Submission, assignment_of, discover
 from grader.feedback import AUDIENCES, Audience
 from grader.grade import grader_version, new_result
 from grader.intake import latest_per_student, opened
 from grader.integrity import IntegrityReport, check_integrity
 from grader.kernels import require_kernel
-from grader.lateness import LatePolicy, settle
+from grader.lateness import LatePolicy, resettle, settle
 from grader.pool import Progress, grade_all
 from grader.record import (
     Fingerprint,
@@ -33,6 +34,7 @@ from grader.record import (
     write_integrity_json,
     write_result_json,
 )
+from grader.record_review import GRADER, ReviewBook
 from grader.report import write_reports
 from grader.results import SubmissionResult
 from grader.settings import ExecuteSettings
@@ -46,6 +48,7 @@ class BatchSummary:
     reused: int  # unchanged since the stored result: not executed again
     seconds: float
     superseded: int = 0  # older notebooks of a student for the same assignment, not graded
+    changes: list[Change] = field(default_factory=list)  # what re-grading changed (changes.csv)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class BatchOptions:
     late: LatePolicy | None = None
     submission_times: Mapping[str, datetime] = field(default_factory=dict)
     compare_with: Path | None = None  # a folder of known solutions every submission is compared with (integrity)
+    extensions: Mapping[str, datetime] | None = None  # student -> own deadline; None: those recorded before
+    no_decrease: bool = False  # a re-graded submission keeps the higher of its old and new score
 
     def __post_init__(self) -> None:
         if self.compare_with is not None and not self.compare_with.is_dir():
@@ -123,7 +128,10 @@ def grade_folder(
     require_kernel(settings.kernel_name)
     sandbox.unsandboxed_reason(settings.sandbox)  # raises SandboxUnavailable under --sandbox required
     gradebook = Gradebook(out / "gradebook.sqlite")
+    reviews = ReviewBook(gradebook.path)
+    extensions = record_extensions(reviews, options.extensions, late)
     fingerprints = {} if options.force else gradebook.fingerprints()
+    graded_before = gradebook.fingerprints().keys()
     # Unreadable and unknown notebooks have no spec hash: they are cheap to look at again.
     spec_hashes: dict[str, str | None] = {a.id: a.spec_hash() for a in assignments}
     results: dict[str, SubmissionResult] = {}
@@ -134,9 +142,10 @@ def grade_folder(
 
         def record(submission: Submission, result: SubmissionResult, stored: bool = False) -> None:
             before = result.to_json() if stored else ""
-            settle(result, submission, older[submission.id], late, options.submission_times)
+            settle(result, submission, older[submission.id], late, options.submission_times, extensions)
             if not stored or result.to_json() != before:  # a stored result is saved again only if settling changed it
                 gradebook.save(result)  # one transaction per submission: a crash loses nothing recorded
+                reviews.after_grading(result)  # overrides kept; flagged when this grading puts them in doubt
                 write_result_json(result, out)
             results[submission.id] = result
             if progress:
@@ -153,6 +162,7 @@ def grade_folder(
                 pending.append(submission)
             else:
                 record(submission, stored, stored=True)  # settled again: a changed late policy needs no re-grade
+        before = {s.id: standing(reviews, s.id) for s in pending if s.id in graded_before}  # as they stood
         try:
             if options.dask:
                 from grader.distributed import grade_on_cluster
@@ -169,12 +179,56 @@ def grade_folder(
             publish(gradebook, out, audience, assignments, options.compare_with)
             raise
     replaced = [s.id for group in older.values() for s in group]
+    for kept, group in older.items():  # a TA's review of an older notebook moves to the student's latest one
+        moved = [reviews.carry_over(s.id, kept) for s in group]  # every one, not up to the first
+        if kept in results and True in moved:
+            reviews.after_grading(results[kept])
     gradebook.forget(replaced)
     remove_result_files(replaced, out)
+    changes = settle_changes(reviews, before, options.no_decrease)
+    if before:  # this batch re-graded something graded before: say what changed
+        reviews.record_regrading(len(before), to_json(changes))
+        write_changes_csv(changes, out)
     publish(gradebook, out, audience, assignments, options.compare_with)
-    ordered = [results[s.id] for s in chosen]
+    reviewed = {result.submission: result for result in reviews.results()}
+    ordered = [reviewed.get(s.id, results[s.id]) for s in chosen]
     seconds = time.perf_counter() - started
-    return BatchSummary(ordered, len(pending), len(chosen) - len(pending), seconds, superseded=len(replaced))
+    return BatchSummary(
+        ordered, len(pending), len(chosen) - len(pending), seconds, superseded=len(replaced), changes=changes
+    )
+
+
+def record_extensions(
+    reviews: ReviewBook, extensions: Mapping[str, datetime] | None, late: LatePolicy | None
+) -> dict[str, datetime]:
+    """Record the late policy and, when given, the extensions; return the extensions that apply (given or recorded)."""
+    if extensions is not None:
+        reviews.replace_extensions(extensions, GRADER)
+    reviews.store_policy(late)
+    return reviews.extensions()
+
+
+def apply_extensions(out: Path, extensions: Mapping[str, datetime], audience: Audience = "ta") -> int:
+    """Record `extensions` in OUT's gradebook, settle every stored result again under the recorded late policy,
+    and publish; return how many results changed. No notebook is executed."""
+    gradebook = Gradebook(_existing_gradebook(out))
+    reviews = ReviewBook(gradebook.path)
+    policy, previous = reviews.policy(), reviews.extensions()
+    recorded = record_extensions(reviews, extensions, policy)
+    moved = {student for student in previous.keys() | recorded.keys() if previous.get(student) != recorded.get(student)}
+    changed = 0
+    for result in gradebook.results():
+        if not moved & {result.student, result.student_name}:
+            continue  # its deadline is the same: leave it (and its history) alone
+        before = result.to_json()
+        resettle(result, policy, recorded)
+        if result.to_json() != before:
+            gradebook.save(result)
+            reviews.after_grading(result)
+            write_result_json(result, out)
+            changed += 1
+    publish(gradebook, out, audience)
+    return changed
 
 
 def publish(
@@ -185,15 +239,17 @@ def publish(
     compare_with: Path | None = None,
 ) -> int:
     """Write grades.csv, the Gradescope exports, integrity.json and every HTML report from what the
-    gradebook holds; return the count. `assignments` (default: the solutions folder's) give the
-    templates and known solutions of the integrity stage; `compare_with` adds known solutions."""
-    results = gradebook.results()
+    gradebook holds (automatic + overrides − late penalty, with the TAs' comments); return the count.
+    `assignments` (default: the solutions folder's) give the templates and known solutions of the
+    integrity stage; `compare_with` adds known solutions."""
+    reviews = ReviewBook(gradebook.path)
+    results = reviews.results()
     write_grades_csv(results, out)
     for result in results:
         write_gradescope_json(result, out)
     integrity = integrity_of(results, assignments, compare_with)
     write_integrity_json(integrity, out)
-    write_reports(results, out, audience, integrity)
+    write_reports(results, out, audience, integrity, latest_regrading(reviews))
     return len(results)
 
 
@@ -210,10 +266,14 @@ def integrity_of(results: list[SubmissionResult], assignments: list[Assignment] 
 
 def rerender(out: Path, audience: Audience = "ta", compare_with: Path | None = None) -> int:
     """`grade report OUT`: rebuild the CSV, the exports and the reports of OUT without grading anything."""
+    return publish(Gradebook(_existing_gradebook(out)), out, audience, compare_with=compare_with)
+
+
+def _existing_gradebook(out: Path) -> Path:
     database = out / "gradebook.sqlite"
     if not database.is_file():
         raise FileNotFoundError(f"{database} not found; grade a folder into {out} first (grade FOLDER --out {out})")
-    return publish(Gradebook(database), out, audience, compare_with=compare_with)
+    return database
 
 
 def _failed_remotely(submission: Submission, exc: BaseException) -> SubmissionResult:

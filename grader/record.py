@@ -247,13 +247,21 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
     details are for the staff. Every test is "visible"; the staff read the TA report.
     """
     view = for_audience(result, "student")
+    adjusted = {o.target: f"Adjusted by the staff: {o.reason}" for o in view.overrides}  # points already applied
     tests = [
         {
             "name": f"{exercise.title or exercise.id}: {check.description or check.id}",
             "score": check.points,
             "max_score": check.max_points,
             "status": "passed" if check.outcome == "passed" else "failed",
-            "output": check.message if check.outcome == "passed" else f"{check.outcome}: {check.message}".rstrip(": "),
+            "output": "\n".join(
+                part
+                for part in (
+                    check.message if check.outcome == "passed" else f"{check.outcome}: {check.message}".rstrip(": "),
+                    adjusted.get(check.id, ""),
+                )
+                if part
+            ),
             "visibility": "visible",
             "tags": [exercise.id],
             "extra_data": {"check": check.id, "outcome": check.outcome},

@@ -18,12 +18,14 @@ from typing import get_args
 
 import jinja2
 
+from grader.changes import Regrading
 from grader.feedback import Audience, for_audience
 from grader.files import write_atomically
 from grader.integrity import IntegrityReport, PairEvidence
 from grader.results import CheckResult, SubmissionResult, SubmissionStatus
 
 STATUSES: tuple[str, ...] = get_args(SubmissionStatus)
+OVERRIDE_FLAGGED = "override flagged"  # a re-grade changed the notebook or the automatic result under an override
 FLAGS = ("timed out", "crashed", "tampered")  # "late" needs submission times, which are not recorded
 HISTOGRAM_BINS = 10
 LOST_OUTCOME_ORDER = ("failed", "error", "timeout", "crash", "skipped")  # most telling first
@@ -135,15 +137,24 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_submission(result: SubmissionResult, audience: Audience = "ta", integrity: list[PairEvidence] | None = None) -> str:
-    """Return the HTML report of one submission as `audience` may read it (`integrity`: its flagged pairs, staff only)."""
+def render_submission(
+    result: SubmissionResult,
+    audience: Audience = "ta",
+    integrity: list[PairEvidence] | None = None,
+    template: str = "report.html.j2",
+    index_href: str | None = None,
+    **extra: object,
+) -> str:
+    """Return the HTML report of one submission as `audience` may read it (`integrity`: its flagged pairs,
+    staff only; `template` may extend the report's)."""
     view = for_audience(result, audience)
     numbered = list(enumerate(view.figures, start=1))  # figure N has the anchor #figure-N
     placed = {exercise.id for exercise in view.exercises}
     return (
         environment()
-        .get_template("report.html.j2")
+        .get_template(template)
         .render(
+            **extra,
             result=view,
             audience=audience,
             figures_of_exercise={e.id: [(n, f) for n, f in numbered if f.exercise == e.id] for e in view.exercises},
@@ -155,18 +166,29 @@ def render_submission(result: SubmissionResult, audience: Audience = "ta", integ
                 for check in exercise.checks
                 if check.outcome != "passed" or check.points < check.max_points
             ],
-            index_href="../" * (result.submission.count("/") + 1) + "index.html",
+            index_href=index_href or "../" * (result.submission.count("/") + 1) + "index.html",
             integrity=(integrity or []) if audience == "ta" else [],
+            override_of={override.target: override for override in view.overrides},
         )
     )
 
 
-def render_index(results: list[SubmissionResult], audience: Audience = "ta", integrity: IntegrityReport | None = None) -> str:
-    """Return the HTML class summary linking to every submission's report (the staff's: integrity included)."""
+def render_index(
+    results: list[SubmissionResult],
+    audience: Audience = "ta",
+    integrity: IntegrityReport | None = None,
+    regrading: Regrading | None = None,
+    template: str = "index.html.j2",
+    **extra: object,
+) -> str:
+    """Return the HTML class summary linking to every submission's report (the staff's: integrity included;
+    `template` may extend the index's)."""
     return (
         environment()
-        .get_template("index.html.j2")
+        .get_template(template)
         .render(
+            **extra,
+            regrading=regrading,
             results=sorted(results, key=index_order),
             status_counts=count_statuses(results),
             flag_counts=count_flags(results),
@@ -196,12 +218,15 @@ def submission_flags(result: SubmissionResult) -> list[str]:
         flags.append("crashed")
     if result.locked_cells_changed:
         flags.append("tampered")
+    if any(override.flag for override in result.overrides):
+        flags.append(OVERRIDE_FLAGGED)
     return flags
 
 
 def count_flags(results: list[SubmissionResult]) -> list[tuple[str, int]]:
+    """Every flag of FLAGS with its count, and overrides a re-grade put in doubt when there are some."""
     counts: Counter[str] = Counter(flag for result in results for flag in submission_flags(result))
-    return [(flag, counts[flag]) for flag in FLAGS]
+    return [(flag, counts[flag]) for flag in FLAGS] + [(OVERRIDE_FLAGGED, counts[OVERRIDE_FLAGGED])] * bool(counts[OVERRIDE_FLAGGED])
 
 
 def index_order(result: SubmissionResult) -> tuple[str, str, str]:
@@ -328,7 +353,11 @@ def discrimination(passed: list[bool], rest: list[float]) -> float | None:
 
 
 def write_reports(
-    results: list[SubmissionResult], out_dir: Path, audience: Audience = "ta", integrity: IntegrityReport | None = None
+    results: list[SubmissionResult],
+    out_dir: Path,
+    audience: Audience = "ta",
+    integrity: IntegrityReport | None = None,
+    regrading: Regrading | None = None,
 ) -> None:
     """Write out_dir/<submission>/report.html for each result (for `audience`), then out_dir/index.html.
 
@@ -343,7 +372,7 @@ def write_reports(
             write_atomically(report_path(out_dir, result.submission), render_submission(result, audience, pairs))
         except (jinja2.TemplateError, OSError, ValueError) as exc:
             failures.append(f"{result.submission}: {type(exc).__name__}: {exc}")
-    write_atomically(out_dir / "index.html", render_index(results, audience, integrity))
+    write_atomically(out_dir / "index.html", render_index(results, audience, integrity, regrading))
     if failures:
         raise ReportError(
             f"{len(failures)} of {len(results)} reports were not written:\n  "

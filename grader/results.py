@@ -172,6 +172,34 @@ class ExerciseResult:
 
 
 @dataclass
+class Override:
+    """A TA's points for one check (or a whole exercise) in place of the automatic ones (grader/review.py)."""
+
+    target: str  # a check id, or "exercise:<id>" for a whole exercise
+    exercise: str
+    points: float  # replaces the automatic points
+    automatic_points: float  # what the grader gave when the override was made
+    automatic_outcome: str  # the check's outcome then ("" for an exercise)
+    notebook_hash: str  # of the notebook the override was made on
+    reason: str
+    author: str
+    at: str  # ISO 8601, UTC
+    flag: str = ""  # why a re-grade wants it looked at again; "" while it stands
+
+
+@dataclass
+class Comment:
+    """A TA's comment on an exercise or the whole submission; private ones are staff notes."""
+
+    id: int
+    exercise: str  # "" for the whole submission
+    text: str
+    author: str
+    at: str
+    private: bool = False  # a staff note: never in student feedback
+
+
+@dataclass
 class SubmissionResult:
     """Everything recorded about grading one submission file."""
 
@@ -205,6 +233,12 @@ class SubmissionResult:
     sections: dict[str, int] = field(default_factory=dict)  # exercise -> the 1-based cell its section starts at
     predictions: list[PredictionRecord] = field(default_factory=list)  # staff only: see PredictionRecord
     digests: list[ObjectDigest] = field(default_factory=list)  # staff only: see ObjectDigest
+    # The TAs' review (grader/review.py), laid over the stored automatic result when it is read:
+    overrides: list[Override] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    automatic_score: float | None = None  # the grader's score (after the late penalty) when the review changed it
+    reviewed_by: str = ""  # who marked the submission reviewed, "" when nobody has
+    score_note: str = ""  # why the score is not automatic + overrides − penalty (e.g. --no-decrease kept the old one)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -235,6 +269,8 @@ class SubmissionResult:
                 for ex in data.get("exercises", [])
             ],
             resolutions=[_build(Resolution, r) for r in data.get("resolutions", [])],
+            overrides=[_build(Override, o) for o in data.get("overrides", []) if isinstance(o, dict)],
+            comments=[_build(Comment, c) for c in data.get("comments", []) if isinstance(c, dict)],
             figures=[_build(Figure, f) for f in data.get("figures", []) if isinstance(f, dict)],
             predictions=[_build(PredictionRecord, p) for p in data.get("predictions", []) if isinstance(p, dict)],
             digests=[_build(ObjectDigest, d) for d in data.get("digests", []) if isinstance(d, dict)],

@@ -118,3 +118,41 @@ def test_integrity_section_matches_its_golden_file(update):
 def test_reports_of_a_graded_batch_match_their_golden_files(report_batch, submission, audience, update):
     result = SubmissionResult.from_json((report_batch / submission / "result.json").read_text(encoding="utf-8"))
     assert_matches_golden(f"graded-{submission}-{audience}.html", render_submission(result, audience), update)
+
+
+def reviewed_result() -> SubmissionResult:
+    """figured_result with an override (flagged by a re-grade), a whole-exercise override, comments and a staff note."""
+    from grader.results import Comment, Override
+    from grader.review import Review, apply_review
+
+    accuracy = "spec_moons.py::test_accuracy"
+    review = Review(
+        overrides=[
+            Override(accuracy, "ex1", 2, 0, "failed", "0123456789abcdef", "0.88 is <close> enough: the split was unlucky",
+                     "tom", "2026-12-01T10:00:00+00:00", flag="the notebook changed since the override"),
+            Override("exercise:ex2", "ex2", 1, 0, "", "0123456789abcdef", "Curve drawn by hand, half marks", "ann",
+                     "2026-12-01T10:05:00+00:00"),
+        ],
+        comments=[
+            Comment(1, "ex1", "Plot the decision boundary before tuning <b>epochs</b>.", "tom", "2026-12-01T10:01:00+00:00"),
+            Comment(2, "", "Good structure overall.", "tom", "2026-12-01T10:02:00+00:00"),
+            Comment(3, "", "Staff note: asked about an extension.", "ann", "2026-12-01T10:03:00+00:00", private=True),
+        ],
+        reviewed_by="tom",
+    )
+    return apply_review(figured_result(), review)
+
+
+@pytest.mark.parametrize("audience", ["ta", "student"])
+def test_reviewed_report_matches_its_golden_file(audience, update):
+    assert_matches_golden(f"report-reviewed-{audience}.html", render_submission(reviewed_result(), audience), update)
+
+
+def test_index_with_what_changed_matches_its_golden_file(update):
+    from grader.changes import Change, Regrading
+
+    regrading = Regrading("2026-12-01T11:00:00+00:00", 2, [
+        Change("ada", "Ada", "moons", 5, 4, "notebook changed", ["spec_moons.py::test_accuracy: passed (3) → failed (0)"], 5),
+    ])
+    results = [graded_result(), reviewed_result(), hostile_result()]
+    assert_matches_golden("index-reviewed.html", render_index(results, "ta", regrading=regrading), update)
