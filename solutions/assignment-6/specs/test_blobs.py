@@ -4,9 +4,10 @@ import pytest
 
 from grader.spec import assert_accuracy, class_labels, record_accuracy
 
-# The reference solution, trained over seeds 0–9 and scored on hidden draws r = 0–9 around the
-# notebook's centres, reaches 98.2–99.7 % (mean 99.1 %; scripts/measure_assignment6_thresholds.py).
-# The blobs overlap a little, so no model reaches 100 %; 95 % leaves three points of margin.
+# grade calibrate (calibration.json; 20 training seeds x 5 hidden draws of 2000 points around the
+# notebook's centres): the reference scores 98.4-99.4 % (mean 98.95 %), passes 100 of 100 runs,
+# suggested threshold 97.5 %; on the notebook's own test split it scores 99.5 %. The blobs overlap a
+# little, so no model reaches 100 %; 95 % leaves three points of margin for other reasonable models.
 BLOBS_ACCURACY = 0.95
 
 

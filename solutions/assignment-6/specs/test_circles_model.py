@@ -12,10 +12,10 @@ from grader.spec import (
     uses_any,
 )
 
-# The reference solution, trained over seeds 0–9 and scored on hidden draws r = 0–9, reaches
-# 93.0–98.0 % (mean 96.5 %; per-seed minimum 93.0–96.9 %; scripts/measure_assignment6_thresholds.py).
-# Mini-batch SGD at lr 0.1 wobbles from epoch to epoch, so 90 % leaves three points below the
-# worst measured seed, for seed noise and for other reasonable architectures.
+# grade calibrate (calibration.json; 20 training seeds x 5 hidden draws of 4000 points): the
+# reference scores 91.8-97.6 % (mean 96.4 %), passes 100 of 100 runs, suggested threshold 91.0 %;
+# on the notebook's own test split 94.5-98.2 %; without its activations at most 48.4 %. Mini-batch
+# SGD at lr 0.1 wobbles from epoch to epoch, so 90 % sits just under the suggestion.
 CIRCLES_ACCURACY = 0.90
 
 

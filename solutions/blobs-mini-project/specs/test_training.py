@@ -5,12 +5,13 @@ import pytest
 
 from grader.spec import assert_accuracy, class_labels, record_accuracy
 
-# scripts/measure_blobs_mini_project_thresholds.py: the reference network trained with seeds 0-9
-# and scored on hidden draws r = 0-9 (4000 points each) reaches 91.6-93.6 % (mean 92.9 %); the
-# nearest-centre rule, the best any model can do, gets 92.5-93.3 % on the same draws. Plain SGD at
-# lr 0.1 for 1000 epochs (no momentum) lands in the same range on the notebook's test split.
-# 88 % leaves 3.6 points below the reference's worst case and still fails a model that never
-# predicts one of the eight classes (at most ~87.5 %).
+# grade calibrate (calibration.json; 20 training seeds x 5 hidden draws of 4000 points): the
+# reference scores 92.8-93.6 % (mean 93.15 %), passes 100 of 100 runs, suggested threshold 92.0 %;
+# the nearest-centre rule, the best any model can do, gets about 93 %. (At lr 0.05 for 200 epochs,
+# 2 training seeds in 20 left the deep ReLU network stuck at 52-69 %: the reference trains at 0.02
+# for 600.) 88 % leaves 4.8 points below the reference's worst run and still fails a model that
+# never predicts one of the eight classes (at most ~87.5 %). A linear model also scores 93.7 % here:
+# the architecture is checked on the model's structure, not through accuracy.
 BLOBS_ACCURACY = 0.88
 
 

@@ -17,8 +17,11 @@ from grader.spec import (
     uses_any,
 )
 
-# Measured with the reference solution over training seeds 0–4 on hidden draws
-# (see the closing note of the issue): ≥ 99 %. The exercise asks for > 96 %.
+# grade calibrate (calibration.json; 20 training seeds x 5 hidden draws of 2000 points): the
+# reference scores 99.9-100 % (mean 99.99 %), passes 100 of 100 runs, suggested threshold 99.5 %;
+# the reference without its activations scores at most 88.6 %. The threshold is the criterion the
+# exercise states (> 96 %), which the reference meets on its own test split too (100 %).
+# (With 16 hidden units, 2 training seeds in 20 got stuck at 90 %: the reference has 32.)
 MOONS_ACCURACY = 0.96
 PROBABILITY_LOSSES = {"BCELoss"}
 

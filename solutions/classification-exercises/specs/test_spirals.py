@@ -6,8 +6,12 @@ from grader.channel import ProbeError
 from grader.probe import ObjectNotFound
 from grader.spec import affine_deviation, assert_accuracy, assert_trained, boundary_cells, class_labels, record_accuracy
 
-# Measured with the reference solution over training seeds 0–4 on the hidden
-# draw (see the closing note of the issue). The exercise asks for > 95 %.
+# grade calibrate (calibration.json; 20 training seeds x 5 hidden draws of 3000 points): the
+# reference scores 98.1-99.9 % (mean 99.42 %), passes 100 of 100 runs, suggested threshold 97.5 %;
+# without its activations it scores at most 52.9 %. The threshold is the criterion the exercise
+# states, "> 95 % testing accuracy" on the notebook's 60-point split, where the reference scores
+# 98.3-100 %: the hidden draw is no harder for it. Students' models are not the reference, so the
+# threshold stays at the stated 95 %, 3 points under the reference's worst run.
 SPIRALS_ACCURACY = 0.95
 SPLIT = {
     "spirals_X_train": ((240, 2), "torch.float32"),
