@@ -96,11 +96,25 @@ def print_calibration(calibration: Calibration) -> None:
                 f"flag: the reference fails {rate.check} in {rate.runs - rate.passed} of {rate.runs} runs "
                 f"(pass rate {rate.passed / rate.runs:.1%}, 95 % interval {rate.low:.1%}-{rate.high:.1%})"
             ))
+    for judged, stated in _stated_pairs(calibration):
+        gap = judged.mean - stated.mean
+        out.print(Text(
+            f"relation: {judged.check}: the reference scores {stated.mean:.2%} on the {stated.data} "
+            f"({stated.count} points) and {judged.mean:.2%} on the {judged.data} ({judged.count} points): "
+            + (f"the {judged.data} is {-gap * 100:.1f} points harder" if gap < -0.0005 else f"the {judged.data} is no harder")
+        ))
     for measured in calibration.measured:
         if measured.judged and not measured.in_range:
             out.print(Text(f"flag: {measured.check}: the threshold is stricter than the suggested {_bounds(measured, True)}"))
         if measured.separates is False:
             out.print(Text(f"note: {measured.check}: a wrong answer also passes ({_wrong(measured)})"))
+
+
+def _stated_pairs(calibration: Calibration) -> list[tuple[MeasuredCheck, MeasuredCheck]]:
+    """(judged, stated) measurements of the same check and quantity: the hidden draw and the data the
+    exercise states its criterion on (the notebook's own test split)."""
+    stated = {(m.check, m.quantity): m for m in calibration.measured if not m.judged}
+    return [(m, stated[(m.check, m.quantity)]) for m in calibration.measured if m.judged and (m.check, m.quantity) in stated]
 
 
 def calibration_table(calibration: Calibration) -> Table:
