@@ -136,8 +136,10 @@ def assert_accuracy(
 
 def record_accuracy(submission: Probe, predicted: np.ndarray, labels: np.ndarray, data: str) -> float:
     """File an accuracy that does not decide the check (e.g. on the notebook's own test split, the data
-    an exercise states its criterion on), so that `grade calibrate` can relate it to the hidden draw."""
-    score = accuracy(predicted, labels)
+    an exercise states its criterion on), so that `grade calibrate` can relate it to the hidden draw.
+    It is not shown to the integrity stage: shared mistakes are looked for on hidden draws only, the
+    data no student has seen, and one check then carries one record."""
+    score = float((np.asarray(predicted) == np.asarray(labels)).mean())
     submission.measure(Measurement("accuracy", score, len(labels), data, judged=False))
     return score
 

@@ -30,7 +30,7 @@ from grader.release import clean_solution, release_notebook
 from grader.report import render_index, render_submission
 from grader.results import CellResult, ExecutionResult, SubmissionResult
 from grader.similarity import CodeDocument
-from grader.spec import accuracy, observing_predictions
+from grader.spec import accuracy, assert_accuracy, observing_predictions, record_accuracy
 from tests.plants import disguise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,6 +182,22 @@ def test_accuracy_tells_the_observer_what_it_compared():
 
     with observing_predictions(broken):  # never changes what the check measures
         assert accuracy(np.array([1, 1]), np.array([1, 0])) == 0.5
+
+
+def test_only_judged_accuracies_on_hidden_draws_are_observed():
+    """assert_accuracy (the hidden draw) is observed; record_accuracy (the notebook's public split,
+    measured for calibration only) is not, so each check carries one record of hidden points."""
+    measured, seen = [], []
+
+    class Submission:
+        def measure(self, measurement):
+            measured.append(measurement)
+
+    with observing_predictions(lambda predicted, labels: seen.append(len(labels))):
+        assert_accuracy(Submission(), np.array([1, 0, 1, 1]), np.array([1, 1, 1, 1]), "hidden points", above=0.5)
+        record_accuracy(Submission(), np.array([1, 0]), np.array([1, 1]), "notebook test split")
+    assert seen == [4]
+    assert [(m.data, m.value, m.judged) for m in measured] == [("hidden draw", 0.75, True), ("notebook test split", 0.5, False)]
 
 
 def test_parameter_digest_sees_through_a_permutation_of_hidden_units():
