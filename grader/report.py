@@ -12,6 +12,7 @@ import functools
 import math
 from collections import Counter
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from statistics import fmean, median
 from typing import get_args
@@ -198,6 +199,11 @@ def render_index(
             integrity=integrity,
         )
     )
+
+
+def render_audit(entries: Sequence[object], **extra: object) -> str:
+    """The review app's audit page: `entries` (AuditEntry rows, newest first) and the page's filters."""
+    return environment().get_template("serve_audit.html.j2").render(entries=entries, **extra)
 
 
 def unsandboxed_reasons(results: list[SubmissionResult]) -> list[tuple[str, int]]:

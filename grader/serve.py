@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from grader.changes import latest_regrading
 from grader.record_review import ReviewBook
-from grader.report import render_index, render_submission, submission_flags
+from grader.report import render_audit, render_index, render_submission, submission_flags
 from grader.results import SubmissionResult
 from grader.review import EXERCISE_TARGET, ReviewError, next_unreviewed
 
@@ -140,6 +140,14 @@ def create_app(options: ServeOptions) -> Flask:
                 reviewer=options.reviewer,
             )
         )
+
+    @app.get("/audit")
+    def audit() -> BaseResponse:
+        entries = reviews.audit()
+        who = request.args.get("who", "")
+        shown = [entry for entry in reversed(entries) if not who or entry.who == who]
+        people = sorted({entry.who for entry in entries})
+        return page(render_audit(shown, who=who, people=people, total=len(entries)))
 
     @app.get("/next")
     def next_one() -> BaseResponse:

@@ -225,3 +225,23 @@ def test_moodle_feedback_comments_get_what_the_student_may_read(out):
     (out / "canvas.csv").write_text(CANVAS, encoding="utf-8")
     with pytest.raises(ExportError, match="--feedback fills Moodle's 'Feedback comments' column"):
         export_grades(out, "canvas", out / "canvas.csv", feedback=True)
+
+
+def test_the_audit_page_lists_every_change_newest_first_and_by_whom(out):
+    first = create_app(ServeOptions(out, "tom", token=TOKEN)).test_client()
+    second = create_app(ServeOptions(out, "ana", token=TOKEN)).test_client()  # a second TA's server
+    assert first.get("/audit").status_code == 403  # the token is needed here too
+    csrf = derived(TOKEN, "csrf")
+    for client in (login(first), login(second)):
+        assert "/audit" in client.get("/").get_data(as_text=True)
+    first.post("/s/12345__mini/override", data={"csrf": csrf, "target": SQUARE, "points": "1", "reason": "<b>x</b> fine"})
+    second.post("/s/12345__mini/override", data={"csrf": csrf, "target": SQUARE, "points": "0", "reason": "too kind"})
+    page = first.get("/audit")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "script-src 'nonce-" in page.headers["Content-Security-Policy"]
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>(\w+)</td><td>(\w+)</td>", html)
+    assert [(who, what) for _, who, what in rows] == [("ana", "override"), ("tom", "override")]
+    assert "&lt;b&gt;x&lt;/b&gt; fine" in html and "<b>x</b>" not in html  # a reason is text, never markup
+    assert '"points": 1.0' in html.replace("&#34;", '"')  # what the second change replaced
+    by_tom = first.get("/audit?who=tom").get_data(as_text=True)
+    assert "1 of 2 changes by tom" in by_tom and "too kind" not in by_tom
