@@ -53,7 +53,7 @@ USAGE_ERROR = 2
 HELP = {  # one line per subcommand for `grade --help`
     "report": "re-render grades.csv, the exports and the HTML reports from the gradebook",
     "release": "write the student notebook and public checks of an assignment into assignments/",
-    "validate": "reference gets full marks, blank gets zero, other seeds the same score",
+    "validate": "reference gets full marks, blank gets zero, other training runs the same outcomes",
     "check": "students: run the public checks of your assignment on your notebook",
     **REVIEW_HELP,
 }  # calibrate and secret: grader/cli_authoring.py
@@ -290,7 +290,8 @@ def _add_validate_parser(commands: Any) -> None:
         help=HELP["validate"],
         description=(
             "Grade an assignment's reference solution (full marks required), its released blank notebook "
-            "(zero required, no check may crash) and the reference with other seeds (same score required). "
+            "(zero required, no check may crash) and the reference with other seeds, which also vary every seed "
+            "the notebook sets (every check must end the same way); the calibration must be current. "
             "Exits 1 on any violation."
         ),
     )
