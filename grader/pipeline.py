@@ -16,7 +16,14 @@ from pathlib import Path
 
 from grader import sandbox
 from grader.assignment import Assignment, AssignmentError, load_assignments
-from grader.changes import Change, latest_regrading, settle_changes, standing, to_json, write_changes_csv
+from grader.changes import (
+    Change,
+    latest_regrading,
+    settle_changes,
+    standing,
+    to_json,
+    write_changes_csv,
+)
 from grader.discover import Submission, assignment_of, discover
 from grader.feedback import AUDIENCES, Audience
 from grader.grade import grader_version, new_result
@@ -37,8 +44,8 @@ from grader.record import (
 from grader.record_review import GRADER, ReviewBook
 from grader.report import write_reports
 from grader.results import SubmissionResult
+from grader.secret import SecretMissing, require_secret
 from grader.settings import ExecuteSettings
-
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,11 @@ def grade_folder(
     assignments = load_assignments(options.solutions or default_solutions_dir())
     if options.assignment is not None:
         assignments = [only_assignment(assignments, options.assignment)]
+    for assignment in assignments:
+        try:
+            require_secret(assignment.folder, assignment.specs_dir)
+        except SecretMissing as exc:
+            raise AssignmentError(f"cannot grade {assignment.id}: {exc}") from None
     require_kernel(settings.kernel_name)
     sandbox.unsandboxed_reason(settings.sandbox)  # raises SandboxUnavailable under --sandbox required
     gradebook = Gradebook(out / "gradebook.sqlite")

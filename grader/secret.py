@@ -54,6 +54,18 @@ def read_secret(assignment_folder: Path) -> bytes:
     return value
 
 
+def uses_secret(specs_dir: Path) -> bool:
+    """Whether hidden specs draw hidden data from the course secret (ask for the `hidden_rng` fixture)."""
+    return any("hidden_rng" in path.read_text(encoding="utf-8", errors="replace") for path in specs_dir.rglob("*.py"))
+
+
+def require_secret(assignment_folder: Path, specs_dir: Path) -> None:
+    """SecretMissing, naming the fix, when the specs need the course secret and there is none: before a
+    batch starts, not as a grader fault in every hidden check of every submission."""
+    if uses_secret(specs_dir):
+        read_secret(assignment_folder)
+
+
 def write_secret(solutions: Path, rotate: bool = False) -> Path:
     """Create `solutions/course-secret` (or replace it with `rotate`); return its path.
 

@@ -145,3 +145,19 @@ def _visibility(function: ast.FunctionDef) -> str:
         if isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "visibility":
             return decorator.args[0].value
     return "visible"
+
+
+def test_grading_without_the_secret_the_specs_need_is_refused_up_front(tmp_path, capsys):
+    """No batch, validation or calibration starts that would turn every hidden check into a grader fault."""
+    solutions = tmp_path / "solutions"
+    shutil.copytree(SOLUTIONS / "classification-exercises", solutions / "classification-exercises")
+    (tmp_path / "class").mkdir()
+    shutil.copy(ROOT / "submissions" / "ada" / "classification-exercises.ipynb", tmp_path / "class" / "ada.ipynb")
+    fix = f"create one with `grade secret {solutions}`"
+    assert main(["grade", str(tmp_path / "class"), "--solutions", str(solutions), "--out", str(tmp_path / "out")]) == 2
+    assert "cannot grade classification-exercises: no course secret at " in capsys.readouterr().err
+    for command in ("validate", "calibrate"):
+        assert main([command, str(solutions / "classification-exercises")]) == 2
+        err = capsys.readouterr().err
+        assert "cannot run the hidden checks of classification-exercises: no course secret" in err and fix in err
+    assert not (tmp_path / "out" / "gradebook.sqlite").exists()
