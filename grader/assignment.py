@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from grader.secret import secret_digest
+from grader.secret import SecretMissing, require_secret, secret_digest
 
 OBJECT_KINDS = ("module", "function", "tensor", "loss", "optimizer", "value")
 # How a module's outputs may look: exactly out_features; a binary classifier's one logit/probability or two
@@ -94,6 +94,14 @@ class Assignment:
             if exercise.id == exercise_id:
                 return exercise.title
         return exercise_id
+
+    def require_course_secret(self) -> None:
+        """AssignmentError naming the fix when the hidden specs need the course secret and there is none:
+        said before a batch starts, not as a grader fault in every hidden check of every submission."""
+        try:
+            require_secret(self.folder, self.specs_dir)
+        except SecretMissing as exc:
+            raise AssignmentError(f"cannot run the hidden checks of {self.id}: {exc}") from None
 
     def spec_hash(self) -> str:
         """A content hash of assignment.toml, every spec file and the course secret, for reproducibility records."""

@@ -29,7 +29,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from grader import pool
-from grader.assignment import Assignment, AssignmentError, load_assignment
+from grader.assignment import Assignment, load_assignment
 from grader.calibration import (
     Calibration,
     Observation,
@@ -44,7 +44,6 @@ from grader.kernels import KernelSupply, require_kernel
 from grader.probe import Probe
 from grader.release import clean_solution, release_notebook, write_notebook
 from grader.results import ExerciseResult
-from grader.secret import SecretMissing, require_secret
 from grader.settings import ExecuteSettings
 
 PARTIAL_FILE = "calibration.partial.jsonl"
@@ -86,10 +85,7 @@ def calibrate_assignment(
     started = time.perf_counter()
     assignment = load_assignment(folder)
     require_kernel(settings.kernel_name)
-    try:
-        require_secret(assignment.folder, assignment.specs_dir)
-    except SecretMissing as exc:
-        raise AssignmentError(f"cannot run the hidden checks of {assignment.id}: {exc}") from None
+    assignment.require_course_secret()
     reference = nbformat.read(assignment.notebook, as_version=4)
     notebooks = {"reference": clean_solution(reference), "blank": release_notebook(reference)}
     linear = linear_variant(notebooks["reference"])

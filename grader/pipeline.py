@@ -44,7 +44,6 @@ from grader.record import (
 from grader.record_review import GRADER, ReviewBook
 from grader.report import write_reports
 from grader.results import SubmissionResult
-from grader.secret import SecretMissing, require_secret
 from grader.settings import ExecuteSettings
 
 
@@ -133,10 +132,7 @@ def grade_folder(
     if options.assignment is not None:
         assignments = [only_assignment(assignments, options.assignment)]
     for assignment in assignments:
-        try:
-            require_secret(assignment.folder, assignment.specs_dir)
-        except SecretMissing as exc:
-            raise AssignmentError(f"cannot grade {assignment.id}: {exc}") from None
+        assignment.require_course_secret()
     require_kernel(settings.kernel_name)
     sandbox.unsandboxed_reason(settings.sandbox)  # raises SandboxUnavailable under --sandbox required
     gradebook = Gradebook(out / "gradebook.sqlite")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.assignment import PUBLIC_SPECS, Assignment, AssignmentError, load_assignment
+from grader.assignment import PUBLIC_SPECS, Assignment, load_assignment
 from grader.calibration import calibration_problems
 from grader.check import run_checks
 from grader.discover import submission_at
@@ -38,7 +38,6 @@ from grader.kernels import KernelSupply, require_kernel
 from grader.probe import Probe
 from grader.release import clean_solution, out_of_date, release_notebook, write_notebook
 from grader.results import CheckResult, ExerciseResult, SubmissionResult
-from grader.secret import SecretMissing, require_secret
 from grader.settings import ExecuteSettings
 
 OTHER_SEEDS = (1, 2)
@@ -91,10 +90,7 @@ def validate_assignment(
     started = time.perf_counter()
     assignment = load_assignment(folder)
     require_kernel(settings.kernel_name)
-    try:
-        require_secret(assignment.folder, assignment.specs_dir)
-    except SecretMissing as exc:
-        raise AssignmentError(f"cannot run the hidden checks of {assignment.id}: {exc}") from None
+    assignment.require_course_secret()
     public = dataclasses.replace(assignment, specs=PUBLIC_SPECS) if (folder / PUBLIC_SPECS).is_dir() else None
     reference = nbformat.read(assignment.notebook, as_version=4)
     # the runs with other seeds also vary the seeds the notebook sets itself (settings.reseed):

@@ -155,7 +155,7 @@ def test_grading_without_the_secret_the_specs_need_is_refused_up_front(tmp_path,
     shutil.copy(ROOT / "submissions" / "ada" / "classification-exercises.ipynb", tmp_path / "class" / "ada.ipynb")
     fix = f"create one with `grade secret {solutions}`"
     assert main(["grade", str(tmp_path / "class"), "--solutions", str(solutions), "--out", str(tmp_path / "out")]) == 2
-    assert "cannot grade classification-exercises: no course secret at " in capsys.readouterr().err
+    assert "cannot run the hidden checks of classification-exercises: no course secret at " in capsys.readouterr().err
     for command in ("validate", "calibrate"):
         assert main([command, str(solutions / "classification-exercises")]) == 2
         err = capsys.readouterr().err
