@@ -9,11 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
-    TextColumn,
-    TimeElapsedColumn,
 )
 from rich.table import Table
 from rich.text import Text
@@ -27,7 +23,7 @@ from grader.calibration import (
     MeasuredCheck,
 )
 from grader.cli_options import add_kernel_options, execute_settings
-from grader.console import warn_if_unsandboxed
+from grader.console import bar_columns, warn_if_unsandboxed
 from grader.kernels import KernelNotFound
 from grader.sandbox import SandboxUnavailable
 from grader.secret import SECRET_FILE, write_secret
@@ -60,8 +56,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
     try:
         settings = execute_settings(args)
         warn_if_unsandboxed(settings, console)
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=True) as bar:
+        with Progress(*bar_columns(), console=console, transient=True) as bar:
             task = bar.add_task(f"calibrating {escape(str(args.assignment))}", total=None)
 
             def advance(run: Run, done: int, total: int) -> None:

@@ -114,14 +114,18 @@ def self_check_table(result: SubmissionResult) -> Table:
 Advance = Callable[[Submission, SubmissionResult | None], None]
 
 
+def bar_columns() -> tuple[TextColumn, BarColumn, MofNCompleteColumn, TimeElapsedColumn]:
+    """The columns of every progress bar the commands show: what runs, the bar, done of total, time."""
+    return TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+
+
 @contextmanager
 def progress_bar(console: Console, enabled: bool = True) -> Iterator[tuple[Advance | None, Callable[[int], None] | None]]:
     """A transient bar for a batch: (called per submission, told the total), or (None, None) when disabled."""
     if not enabled:
         yield None, None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    with Progress(*bar_columns(), console=console, transient=True) as bar:
         task = bar.add_task("grading", total=None)
 
         def advance(submission: Submission, result: SubmissionResult | None) -> None:
