@@ -24,12 +24,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import nbformat
 from nbclient import NotebookClient
 
+from grader.core.settings import KERNEL_STARTS, ExecuteSettings
 from grader.pipeline import BatchOptions, BatchSummary, grade_folder
-from grader.settings import KERNEL_STARTS, ExecuteSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +67,14 @@ def grade(folder: Path, out: Path, workers: int, force: bool, start: str) -> tup
     return time.perf_counter() - began, summary
 
 
+def kernel_medians(summary: BatchSummary) -> tuple[float, float]:
+    """The medians of the kernels' boot (launch or fork to ready) and of the submissions' wait for them."""
+    executions = [r.execution for r in summary.results if r.execution is not None]
+    if not executions:
+        return 0.0, 0.0
+    return median(e.kernel_boot_seconds for e in executions), median(e.kernel_wait_seconds for e in executions)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "submissions")
@@ -86,13 +95,16 @@ def main() -> None:
         grades: dict[str, str] = {}
         for start in starts:
             out1, outn = Path(scratch) / f"{start}-1", Path(scratch) / f"{start}-n"
-            serial, _ = grade(batch, out1, 1, True, start)
-            parallel, _ = grade(batch, outn, cores, True, start)
+            serial, one = grade(batch, out1, 1, True, start)
+            parallel, many = grade(batch, outn, cores, True, start)
             regrade, again = grade(batch, outn, cores, False, start)
             print(f"kernels: {start}")
             print(f"  grade --workers 1     {serial:7.1f} s   {serial / n:5.2f} s per notebook   {serial / floor:5.2f} x floor")
             print(f"  grade --workers {cores:<2}    {parallel:7.1f} s   {parallel / n:5.2f} s per notebook   {parallel / floor:5.2f} x floor")
             print(f"  speed-up from workers {serial / parallel:7.2f} x")
+            for label, summary in (("--workers 1", one), (f"--workers {cores}", many)):
+                boot, wait = kernel_medians(summary)
+                print(f"  {label:<21} kernel_boot_seconds median {boot:.2f} s, kernel_wait_seconds median {wait:.2f} s")
             print(f"  re-grade, unchanged   {regrade:7.1f} s   ({again.regraded} executed again)")
             grades[f"{start} --workers 1"] = (out1 / "grades.csv").read_text(encoding="utf-8")
             grades[f"{start} --workers {cores}"] = (outn / "grades.csv").read_text(encoding="utf-8")

@@ -18,12 +18,12 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from grader.assignment import load_assignment
-from grader.behaviour import parameter_digest, prediction_record
-from grader.code_documents import notebook_document
-from grader.integrity import check_integrity
-from grader.results import CellResult, ExecutionResult, SubmissionResult
-from grader.similarity import CodeDocument
+from grader.core.assignment import load_assignment
+from grader.core.digests import parameter_digest, prediction_record
+from grader.integrity.code_documents import notebook_document
+from grader.integrity.evidence import check_integrity
+from grader.core.results import CellResult, ExecutionResult, SubmissionResult
+from grader.integrity.similarity import CodeDocument
 from tests.plants import _rename, bound_names
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import nbformat
 
-from grader import integrity
-from grader.assignment import load_assignment
-from grader.code_documents import notebook_document, template_document
-from grader.integrity import code_matches
-from grader.similarity import baseline_hashes, common_hashes, compare, fingerprint
+from grader.integrity import evidence as integrity
+from grader.core.assignment import load_assignment
+from grader.integrity.code_documents import notebook_document, template_document
+from grader.integrity.evidence import code_matches
+from grader.integrity.similarity import baseline_hashes, common_hashes, compare, fingerprint
 from tests.plants import disguise
 
 ROOT = Path(__file__).resolve().parent.parent

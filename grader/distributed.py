@@ -22,11 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from grader.assignment import Assignment, load_assignments
-from grader.discover import Submission
-from grader.kernels import KernelSupply, PreparedKernel
-from grader.settings import ExecuteSettings
-from grader.results import SubmissionResult
+from grader.core.assignment import Assignment, load_assignments
+from grader.core.results import SubmissionResult
+from grader.core.settings import ExecuteSettings
+from grader.execute.kernels import KernelSupply, PreparedKernel
+from grader.intake.discover import Submission
 
 Bundle = dict[str, bytes]  # relative path -> file content
 

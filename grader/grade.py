@@ -14,17 +14,17 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from importlib import metadata
 
-from grader.assignment import Assignment, environment_differences
-from grader.check import run_checks
-from grader.discover import Submission, identify, read_notebook
-from grader.execute import run_notebook
-from grader.kernels import KernelSupply
-from grader.plots import draw_figures
-from grader.probe import Probe
-from grader.results import SubmissionResult, summary_message
-from grader.sections import exercise_starts
-from grader.settings import ExecuteSettings
-from grader.tamper import locked_cell_changes
+from grader.check.collector import run_checks
+from grader.core.assignment import Assignment, environment_differences
+from grader.core.results import SubmissionResult, summary_message
+from grader.core.settings import ExecuteSettings
+from grader.execute.kernels import KernelSupply
+from grader.execute.notebook import run_notebook
+from grader.intake.discover import Submission, identify, read_notebook
+from grader.intake.tamper import locked_cell_changes
+from grader.probe.probe import Probe
+from grader.probe.sections import exercise_starts
+from grader.report.plots import draw_figures
 
 
 @functools.lru_cache(maxsize=1)

@@ -14,25 +14,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from grader import sandbox
-from grader.assignment import Assignment, AssignmentError, load_assignments
-from grader.changes import (
-    Change,
-    latest_regrading,
-    settle_changes,
-    standing,
-    to_json,
-    write_changes_csv,
-)
-from grader.discover import Submission, assignment_of, discover
-from grader.feedback import AUDIENCES, Audience
+from grader.core.assignment import Assignment, AssignmentError, load_assignments
+from grader.core.feedback import AUDIENCES, Audience
+from grader.core.results import Change, SubmissionResult, changes_to_json
+from grader.core.settings import ExecuteSettings
+from grader.execute import sandbox
+from grader.execute.kernels import require_kernel
 from grader.grade import grader_version, new_result
-from grader.intake import latest_per_student, opened
-from grader.integrity import IntegrityReport, check_integrity
-from grader.kernels import require_kernel
-from grader.lateness import LatePolicy, resettle, settle
+from grader.intake.discover import Submission, assignment_of, discover
+from grader.intake.lateness import LatePolicy, resettle, settle
+from grader.intake.lms import latest_per_student, opened
+from grader.integrity.evidence import IntegrityReport, check_integrity
 from grader.pool import Progress, grade_all
-from grader.record import (
+from grader.record.gradebook import (
     Fingerprint,
     Gradebook,
     remove_result_files,
@@ -41,10 +35,9 @@ from grader.record import (
     write_integrity_json,
     write_result_json,
 )
-from grader.record_review import GRADER, ReviewBook
-from grader.report import write_reports
-from grader.results import SubmissionResult
-from grader.settings import ExecuteSettings
+from grader.report.html import write_reports
+from grader.review.book import GRADER, ReviewBook
+from grader.review.changes import latest_regrading, settle_changes, standing, write_changes_csv
 
 
 @dataclass(frozen=True)
@@ -118,8 +111,8 @@ def grade_folder(
     """Grade every notebook under `folder` (a folder or an LMS .zip) as `options` say; return this batch's results.
 
     Of several notebooks one student handed in for the same assignment, only the latest is
-    graded (grader/intake.py); the others are listed in its result and dropped from the
-    gradebook. The late policy applies to every result (grader/lateness.py). `progress` is
+    graded (grader/intake/lms.py); the others are listed in its result and dropped from the
+    gradebook. The late policy applies to every result (grader/intake/lateness.py). `progress` is
     told when each submission starts (result None) and ends; `on_plan` how many notebooks will
     be graded, before the first one is. Results do not depend on the number of workers; with
     a Dask scheduler the submissions are graded on that cluster; when GPUs are present, at most
@@ -195,7 +188,7 @@ def grade_folder(
     remove_result_files(replaced, out)
     changes = settle_changes(reviews, before, options.no_decrease)
     if before:  # this batch re-graded something graded before: say what changed
-        reviews.record_regrading(len(before), to_json(changes))
+        reviews.record_regrading(len(before), changes_to_json(changes))
         write_changes_csv(changes, out)
     publish(gradebook, out, audience, assignments, options.compare_with)
     reviewed = {result.submission: result for result in reviews.results()}
@@ -262,7 +255,7 @@ def publish(
 
 
 def integrity_of(results: list[SubmissionResult], assignments: list[Assignment] | None, compare_with: Path | None) -> IntegrityReport:
-    """The integrity stage over stored results (grader/integrity.py): flags for the staff, never a score."""
+    """The integrity stage over stored results (grader/integrity/evidence.py): flags for the staff, never a score."""
     if assignments is None:
         try:
             assignments = load_assignments(default_solutions_dir())

@@ -16,12 +16,12 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from grader.assignment import Assignment
-from grader.discover import Submission
+from grader.core.assignment import Assignment
+from grader.core.results import SubmissionResult
+from grader.core.settings import ExecuteSettings
+from grader.execute.kernels import KernelSupply
 from grader.grade import grade_submission
-from grader.kernels import KernelSupply
-from grader.results import SubmissionResult
-from grader.settings import ExecuteSettings
+from grader.intake.discover import Submission
 
 Progress = Callable[[Submission, SubmissionResult | None], None]
 

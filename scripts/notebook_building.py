@@ -4,7 +4,7 @@ A builder (scripts/build_<assignment>_notebooks.py) lists its cells as `CellSpec
 submissions as functions of (solution, student) notebooks, then calls `build_assignment`.
 Cells get fixed ids and no outputs or execution counts, so every build is byte-identical.
 
-The student notebook is what `grade release` makes of the solution (grader/release.py): every
+The student notebook is what `grade release` makes of the solution (grader/authoring/release.py): every
 `### BEGIN SOLUTION` ... `### END SOLUTION` region replaced by a placeholder, locked cells
 checksummed. The edits that make demo submissions fail loudly when their target text is
 missing, so a changed solution cannot silently produce a wrong variant.
@@ -21,7 +21,8 @@ from pathlib import Path
 
 from nbformat import NotebookNode, v4
 
-from grader.release import clean_solution, release_assignment, release_notebook, write_notebook
+from grader.authoring.release import release_assignment
+from grader.core.markers import clean_solution, release_notebook, write_notebook
 
 __all__ = ["clean_solution"]  # the builders make their demo submissions from it
 

@@ -14,11 +14,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader.assignment import Assignment, load_assignment
-from grader.channel import LiveKernel
-from grader.execute import run_notebook
-from grader.kernels import KernelSupply
-from grader.settings import ExecuteSettings
+from grader.core.assignment import Assignment, load_assignment
+from grader.execute.channel import LiveKernel
+from grader.execute.notebook import run_notebook
+from grader.execute.kernels import KernelSupply
+from grader.core.settings import ExecuteSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_SOLUTIONS = ROOT / "tests" / "fixtures" / "solutions"
@@ -137,8 +137,8 @@ class DemoBatch:
 @pytest.fixture(scope="session")
 def demo_batch(tmp_path_factory: pytest.TempPathFactory) -> DemoBatch:
     """`grade submissions/` on a copy of the bundled demo class: one batch for every assignment's demos."""
-    from grader.cli import main  # imported late: conftest stays cheap to load
-    from grader.record import Gradebook
+    from grader.cli.commands import main  # imported late: conftest stays cheap to load
+    from grader.record.gradebook import Gradebook
 
     batch = tmp_path_factory.mktemp("demos")
     shutil.copytree(ROOT / "submissions", batch / "submissions")

@@ -11,9 +11,9 @@ import json
 import numpy as np
 import pytest
 
-from grader.assignment import load_assignment, load_assignments
-from grader.discover import discover, identify
-from grader.probe import Probe
+from grader.core.assignment import load_assignment, load_assignments
+from grader.intake.discover import discover, identify
+from grader.probe.probe import Probe
 from tests.browser import chromium, chromium_path, open_index_and_reports, problems
 from tests.conftest import ROOT, code, demo_expectations, live_kernel, notebook
 

@@ -9,8 +9,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader.assignment import load_assignment
-from grader.cli import main
+from grader.core.assignment import load_assignment
+from grader.cli.commands import main
 from tests.conftest import ROOT, demo_expectations
 
 ASSIGNMENT = "blobs-mini-project"

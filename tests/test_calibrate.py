@@ -9,11 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.assignment import load_assignment
-from grader.calibrate import PARTIAL_FILE, Run, calibrate_assignment, linear_variant
-from grader.calibration import CALIBRATION_FILE, Observation, summarise
-from grader.cli import main
-from grader.settings import ExecuteSettings
+from grader.core.assignment import load_assignment
+from grader.authoring.calibrate import PARTIAL_FILE, Run, calibrate_assignment, linear_variant
+from grader.authoring.calibration import CALIBRATION_FILE, Observation, summarise
+from grader.cli.commands import main
+from grader.core.settings import ExecuteSettings
 from tests.conftest import code, live_kernel, notebook
 
 FAST = ["--cell-timeout", "60", "--probe-timeout", "20"]
@@ -209,7 +209,7 @@ def test_an_interrupted_calibration_resumes_where_it_stopped(tmp_path, mini):
     first = (folder / CALIBRATION_FILE).read_text(encoding="utf-8")
     # as if it had been stopped after one run: that run is kept, the others run again
     assignment = load_assignment(folder)
-    from grader.calibrate import _append, observe_run  # noqa: PLC0415  (the runner's own record of one run)
+    from grader.authoring.calibrate import _append, observe_run  # noqa: PLC0415  (the runner's own record of one run)
 
     kept = observe_run(Run("reference", 0), assignment.notebook, assignment, settings, 1, None)
     _append(assignment, 1, Run("reference", 0), kept)

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from grader.check import SpecError, run_checks
-from grader.probe import Probe
+from grader.check.collector import SpecError, run_checks
+from grader.probe.probe import Probe
 from tests.conftest import code, live_kernel, notebook
 
 

@@ -6,9 +6,9 @@ import importlib.util
 import numpy as np
 import pytest
 
-from grader.assignment import load_assignment
-from grader.channel import ProbeError
-from grader.probe import Probe
+from grader.core.assignment import load_assignment
+from grader.execute.channel import ProbeError
+from grader.probe.probe import Probe
 from tests.conftest import ROOT, code, live_kernel, notebook
 
 SPECS = ROOT / "solutions" / "classification-exercises" / "specs"

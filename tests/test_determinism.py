@@ -22,7 +22,7 @@ def test_the_graders_seed_makes_unseeded_student_code_repeatable(tmp_path):
     runs = []
     for attempt in range(3):
         for live in live_kernel(notebook(*RANDOM_CELLS), tmp_path / str(attempt)):
-            from grader.probe import Probe
+            from grader.probe.probe import Probe
 
             probe = Probe(live, _mini(), live.result.cells)
             weights = probe.forward("layer", np.eye(2, dtype=np.float32))
@@ -31,7 +31,7 @@ def test_the_graders_seed_makes_unseeded_student_code_repeatable(tmp_path):
 
 
 def _mini():
-    from grader.assignment import load_assignment
+    from grader.core.assignment import load_assignment
 
     return load_assignment(FIXTURE_SOLUTIONS / "mini")
 

@@ -3,7 +3,7 @@ import json
 
 import nbformat
 
-from grader.discover import discover, identify, slugify
+from grader.intake.discover import discover, identify, slugify
 from tests.conftest import code, notebook, write
 
 

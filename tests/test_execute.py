@@ -4,10 +4,10 @@ import os
 
 import pytest
 
-from grader import template
-from grader.execute import neutralise, run_notebook
-from grader.kernels import KernelSupply
-from grader.settings import KERNEL_STARTS, ExecuteSettings
+from grader.execute import template
+from grader.execute.notebook import neutralise, run_notebook
+from grader.execute.kernels import KernelSupply
+from grader.core.settings import KERNEL_STARTS, ExecuteSettings
 from tests.conftest import code, live_kernel, notebook
 
 SECRET = "GRADER_TEST_SECRET"

@@ -7,11 +7,11 @@ import shutil
 
 import pytest
 
-from grader.cli import main
-from grader.feedback import HIDDEN_MESSAGE, for_audience
-from grader.record import Gradebook, gradescope_results
-from grader.report import render_submission
-from grader.results import CheckResult, ExerciseResult, Figure, SubmissionResult
+from grader.cli.commands import main
+from grader.core.feedback import HIDDEN_MESSAGE, for_audience
+from grader.record.gradebook import Gradebook, gradescope_results
+from grader.report.html import render_submission
+from grader.core.results import CheckResult, ExerciseResult, Figure, SubmissionResult
 from tests.conftest import WRONG_SQUARE_MESSAGE
 
 SECRET = "hidden accuracy 71.3% on 1000 hidden points"

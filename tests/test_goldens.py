@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.behaviour import ErrorOverlap, SameObject
-from grader.integrity import IntegrityReport, PairEvidence
-from grader.report import render_index, render_submission
-from grader.results import SubmissionResult
-from grader.similarity import CodeMatch, CodeRegion, ExerciseSimilarity
+from grader.integrity.behaviour import ErrorOverlap, SameObject
+from grader.integrity.evidence import IntegrityReport, PairEvidence
+from grader.report.html import render_index, render_submission
+from grader.core.results import SubmissionResult
+from grader.integrity.similarity import CodeMatch, CodeRegion, ExerciseSimilarity
 from tests.test_report import figured_result, graded_result, hostile_result, invalid_result
 
 GOLDENS = Path(__file__).parent / "goldens"
@@ -122,8 +122,8 @@ def test_reports_of_a_graded_batch_match_their_golden_files(report_batch, submis
 
 def reviewed_result() -> SubmissionResult:
     """figured_result with an override (flagged by a re-grade), a whole-exercise override, comments and a staff note."""
-    from grader.results import Comment, Override
-    from grader.review import Review, apply_review
+    from grader.core.results import Comment, Override
+    from grader.review.overlay import Review, apply_review
 
     accuracy = "spec_moons.py::test_accuracy"
     review = Review(
@@ -149,7 +149,7 @@ def test_reviewed_report_matches_its_golden_file(audience, update):
 
 
 def test_index_with_what_changed_matches_its_golden_file(update):
-    from grader.changes import Change, Regrading
+    from grader.core.results import Change, Regrading
 
     regrading = Regrading("2026-12-01T11:00:00+00:00", 2, [
         Change("ada", "Ada", "moons", 5, 4, "notebook changed", ["spec_moons.py::test_accuracy: passed (3) → failed (0)"], 5),

@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import sandbox
-from grader.settings import ExecuteSettings
+from grader.execute import sandbox
+from grader.core.settings import ExecuteSettings
 from grader.pipeline import BatchOptions, grade_folder
 from tests.conftest import FIXTURE_SOLUTIONS, ROOT
 

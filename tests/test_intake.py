@@ -7,12 +7,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from grader.cli import main
-from grader.discover import discover
-from grader.intake import IntakeError, LmsName, extract_notebooks, latest_per_student, parse_lms_name
-from grader.lateness import LatePolicy, assess, parse_penalty, parse_time, read_submission_times
-from grader.lateness import submission_time
-from grader.record import Gradebook
+from grader.cli.commands import main
+from grader.intake.discover import discover
+from grader.intake.lms import IntakeError, LmsName, extract_notebooks, latest_per_student, parse_lms_name
+from grader.intake.lateness import LatePolicy, assess, parse_penalty, parse_time, read_submission_times
+from grader.intake.lateness import submission_time
+from grader.record.gradebook import Gradebook
 from tests.conftest import FIXTURE_SOLUTIONS, code, notebook, write
 
 UTC = timezone.utc

@@ -16,21 +16,24 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader import behaviour, integrity
-from grader.assignment import load_assignment
-from grader.code_documents import (
+from grader.core import digests as core_digests
+from grader.integrity import behaviour
+from grader.integrity import evidence as integrity
+from grader.core.assignment import load_assignment
+from grader.integrity.code_documents import (
     known_documents,
     notebook_document,
     reference_document,
     template_document,
 )
-from grader.feedback import for_audience
-from grader.record import gradescope_results
-from grader.release import clean_solution, release_notebook
-from grader.report import render_index, render_submission
-from grader.results import CellResult, ExecutionResult, SubmissionResult
-from grader.similarity import CodeDocument
-from grader.spec import accuracy, assert_accuracy, observing_predictions, record_accuracy
+from grader.core.feedback import for_audience
+from grader.record.gradebook import gradescope_results
+from grader.core.markers import clean_solution, release_notebook
+from grader.report.html import render_index, render_submission
+from grader.core.results import CellResult, ExecutionResult, SubmissionResult
+from grader.integrity.similarity import CodeDocument
+from grader.check.helpers import observing_predictions
+from grader.spec import accuracy, assert_accuracy, record_accuracy
 from tests.plants import disguise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +131,7 @@ def synthetic_class(rng: np.random.Generator, students: int = 40, points: int = 
 def records(labels: np.ndarray, predictions: dict[str, np.ndarray]) -> dict[str, list]:
     out = {}
     for name, predicted in predictions.items():
-        record = behaviour.prediction_record("test_spirals.py::test_accuracy", "ex7", predicted, labels)
+        record = core_digests.prediction_record("test_spirals.py::test_accuracy", "ex7", predicted, labels)
         assert record is not None
         out[name] = [record]
     return out
@@ -163,9 +166,9 @@ def test_records_are_compact_and_only_compared_over_the_same_draw():
     labels = np.arange(5000) % 2
     predicted = labels.copy()
     predicted[::50] ^= 1
-    record = behaviour.prediction_record("c", "e", predicted, labels)
+    record = core_digests.prediction_record("c", "e", predicted, labels)
     assert record is not None and len(record.wrong) < 900 and behaviour.wrong_points(record).sum() == 100
-    other = behaviour.prediction_record("c", "e", predicted[:4000], labels[:4000])
+    other = core_digests.prediction_record("c", "e", predicted[:4000], labels[:4000])
     assert other is not None and other.draw != record.draw
     assert behaviour.error_overlaps({"a": [record], "b": [other]}) == []
 
@@ -204,9 +207,9 @@ def test_parameter_digest_sees_through_a_permutation_of_hidden_units():
     rng = np.random.default_rng(0)
     w1, b1, w2, b2 = rng.normal(size=(16, 2)), rng.normal(size=16), rng.normal(size=(1, 16)), rng.normal(size=1)
     order = rng.permutation(16)
-    original = behaviour.parameter_digest("m", [w1, b1, w2, b2])
-    permuted = behaviour.parameter_digest("m", [w1[order], b1[order], w2[:, order], b2])
-    retrained = behaviour.parameter_digest("m", [w1 + 1e-3, b1, w2, b2])
+    original = core_digests.parameter_digest("m", [w1, b1, w2, b2])
+    permuted = core_digests.parameter_digest("m", [w1[order], b1[order], w2[:, order], b2])
+    retrained = core_digests.parameter_digest("m", [w1 + 1e-3, b1, w2, b2])
     assert original.permuted == permuted.permuted and original.exact != permuted.exact
     assert retrained.permuted != original.permuted
     same = behaviour.same_objects({"a": [original], "b": [permuted], "c": [retrained]})
@@ -215,8 +218,8 @@ def test_parameter_digest_sees_through_a_permutation_of_hidden_units():
 
 def test_only_a_rare_formula_is_evidence():
     """Identical function outputs are common (the textbook formula); a rare variant shared by two is flagged."""
-    common = behaviour.output_digest("tanh", np.tanh(behaviour.PROBE_POINTS))
-    rare = behaviour.output_digest("tanh", np.tanh(behaviour.PROBE_POINTS) + np.float32(1e-7))
+    common = core_digests.output_digest("tanh", np.tanh(core_digests.PROBE_POINTS))
+    rare = core_digests.output_digest("tanh", np.tanh(core_digests.PROBE_POINTS) + np.float32(1e-7))
     digests = {f"s{i:02d}": [common] for i in range(38)} | {"x": [rare], "y": [rare]}
     assert [(s.how, s.submissions) for s in behaviour.same_objects(digests)] == [("identical outputs", ("x", "y"))]
     assert behaviour.same_objects({"x": [rare], "y": [rare]}) == []  # too small a class to call anything rare
@@ -244,7 +247,7 @@ def test_a_missing_known_solutions_folder_is_refused_where_it_enters(tmp_path):
 
 def stored(name: str, nb: nbformat.NotebookNode, labels: np.ndarray, predicted: np.ndarray) -> SubmissionResult:
     document = notebook_document(name, nb, ASSIGNMENT)
-    record = behaviour.prediction_record("test_moons.py::test_moons_accuracy_on_hidden_data", "ex2", predicted, labels)
+    record = core_digests.prediction_record("test_moons.py::test_moons_accuracy_on_hidden_data", "ex2", predicted, labels)
     return SubmissionResult(
         submission=name, student=name, path=f"{name}.ipynb", assignment=ASSIGNMENT.id, assignment_title=ASSIGNMENT.title,
         identified_by="test", status="graded", message="", score=3.0, max_score=10.0,

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from grader.cli import main
+from grader.cli.commands import main
 from grader.pipeline import BatchOptions, grade_folder
-from grader.record import Gradebook
+from grader.record.gradebook import Gradebook
 from tests.conftest import FAST, FIXTURE_SOLUTIONS, code, notebook, write
 
 SOLVED = [code("import torch\nfrom torch import nn"), code("layer = nn.Linear(2, 1)", "ex1"),

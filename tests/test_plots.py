@@ -8,8 +8,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from grader.plots import FIGURE_BUDGET, draw_figure, draw_figures
-from grader.figure_requests import GRID_SIZE, ConfusionData, CurvesData, DecisionBoundaryData
+from grader.report.plots import FIGURE_BUDGET, draw_figure, draw_figures
+from grader.probe.figure_requests import GRID_SIZE, ConfusionData, CurvesData, DecisionBoundaryData
 
 RNG = np.random.default_rng(1)
 

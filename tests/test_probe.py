@@ -5,11 +5,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from grader.assignment import ObjectSpec
-from grader.channel import ProbeError, ProbeTimeout
-from grader.settings import ExecuteSettings
-from grader.figure_requests import GRID_SIZE, default_labeller
-from grader.probe import ObjectNotFound, Probe, decode, encode
+from grader.core.assignment import ObjectSpec
+from grader.execute.channel import ProbeError, ProbeTimeout
+from grader.core.settings import ExecuteSettings
+from grader.probe.figure_requests import GRID_SIZE, default_labeller
+from grader.probe.probe import ObjectNotFound, Probe, decode, encode
 from tests.conftest import code, live_kernel, notebook
 
 CELLS = [

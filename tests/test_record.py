@@ -5,9 +5,9 @@ from contextlib import closing
 
 import pytest
 
-from grader.feedback import HIDDEN_MESSAGE
-from grader.record import CSV_COLUMNS, Gradebook, write_gradescope_json, write_grades_csv
-from grader.results import CheckResult, ExerciseResult, SubmissionResult
+from grader.core.feedback import HIDDEN_MESSAGE
+from grader.record.gradebook import CSV_COLUMNS, Gradebook, write_gradescope_json, write_grades_csv
+from grader.core.results import CheckResult, ExerciseResult, SubmissionResult
 
 
 def _result(score: float) -> SubmissionResult:

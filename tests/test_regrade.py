@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from grader.lateness import LatePolicy
+from grader.intake.lateness import LatePolicy
 from grader.pipeline import BatchOptions, grade_folder, rerender
-from grader.record_review import ReviewBook
+from grader.review.book import ReviewBook
 from tests.conftest import FAST, FIXTURE_SOLUTIONS, code, notebook, write
 
 IMPORTS = code("import torch\nfrom torch import nn", "locked")
@@ -138,7 +138,7 @@ def test_a_review_moves_to_the_students_later_notebook(regraded):
 def test_extensions_are_kept_in_the_gradebook_and_applied_by_export(regraded, tmp_path):
     import shutil
 
-    from grader.cli import main
+    from grader.cli.commands import main
 
     out = regraded[0]
     copy = tmp_path / "out"
@@ -150,7 +150,7 @@ def test_extensions_are_kept_in_the_gradebook_and_applied_by_export(regraded, tm
     # grade export --extensions: bo gets one too, under the recorded policy; grades.csv follows
     extensions = tmp_path / "extensions.csv"
     extensions.write_text("student,deadline\nada,2025-03-03T00:00+00:00\nbo,2025-03-04T00:00+00:00\n", encoding="utf-8")
-    from grader.record import Gradebook
+    from grader.record.gradebook import Gradebook
 
     history = len(Gradebook(copy / "gradebook.sqlite").check_history("ada__mini"))
     assert main(["export", str(copy), "--format", "csv", "--extensions", str(extensions)]) == 0

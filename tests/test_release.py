@@ -8,17 +8,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_markdown_cell, new_output
 
-from grader.assignment import load_assignment, load_assignments, load_public_assignment
-from grader.cli import main
-from grader.release import (
-    ReleaseError,
-    clean_solution,
-    locked_checksum,
-    out_of_date,
-    release,
-    release_notebook,
-    strip_solutions,
-)
+from grader.core.assignment import load_assignment, load_assignments, load_public_assignment
+from grader.cli.commands import main
+from grader.authoring.release import out_of_date, release
+from grader.core.markers import ReleaseError, clean_solution, locked_checksum, release_notebook, strip_solutions
 from tests.conftest import FIXTURE_SOLUTIONS, ROOT, code, notebook
 
 ALL_ASSIGNMENTS = [*load_assignments(ROOT / "solutions"), *load_assignments(FIXTURE_SOLUTIONS)]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.feedback import HIDDEN_MESSAGE
-from grader.report import (
+from grader.core.feedback import HIDDEN_MESSAGE
+from grader.report.html import (
     ReportError,
     format_points,
     format_seconds,
@@ -20,7 +20,7 @@ from grader.report import (
     templates_dir,
     write_reports,
 )
-from grader.results import (
+from grader.core.results import (
     CellResult,
     CheckResult,
     ExecutionResult,
@@ -157,7 +157,8 @@ def graded_result() -> SubmissionResult:
             device="cuda:0",
             seed=1234,
             versions={"torch": "2.3.1", "numpy": "1.26.4"},
-            kernel_start_seconds=2.25,
+            kernel_boot_seconds=0.4,
+            kernel_wait_seconds=1.5,
             execute_seconds=14.0,
         ),
         notebook_hash="sha256:aaaa1111",
@@ -294,7 +295,7 @@ def test_report_footer_shows_reproducibility_details() -> None:
         "sha256:bbbb2222",
         "0.1.0",
         "2024-05-01T12:00:00Z",
-        "kernel start 2.2 s · execution 14.0 s · total 17.3 s",
+        "kernel boot 0.4 s · waited for it 1.5 s · execution 14.0 s · total 17.3 s",
         "notebook metadata",
     ]:
         assert expected in page.text

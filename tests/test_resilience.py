@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.pipeline import BatchOptions, grade_folder
-from grader.settings import ExecuteSettings
+from grader.core.settings import ExecuteSettings
 from tests.conftest import FIXTURE_SOLUTIONS, code, notebook, write
 
 SOLVED = [

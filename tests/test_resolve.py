@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_markdown_cell
 
-from grader.assignment import Exercise, ObjectSpec
-from grader.probe import Probe
-from grader.sections import exercise_starts
+from grader.core.assignment import Exercise, ObjectSpec
+from grader.probe.probe import Probe
+from grader.probe.sections import exercise_starts
 from grader.spec import assert_trained
 from tests.conftest import code, live_kernel, notebook
 

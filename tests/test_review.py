@@ -8,11 +8,11 @@ import threading
 
 import pytest
 
-from grader.feedback import for_audience
-from grader.record import Gradebook
-from grader.record_review import ReviewBook
-from grader.results import CheckResult, ExerciseResult, SubmissionResult
-from grader.review import ReviewError, next_unreviewed
+from grader.core.feedback import for_audience
+from grader.record.gradebook import Gradebook
+from grader.review.book import ReviewBook
+from grader.core.results import CheckResult, ExerciseResult, SubmissionResult
+from grader.review.overlay import ReviewError, next_unreviewed
 
 
 def graded(submission: str = "ada__mini", square: str = "failed", notebook_hash: str = "aaaa", penalty: float = 0.0) -> SubmissionResult:

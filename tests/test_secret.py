@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_moons
 
-from grader.assignment import load_assignment
-from grader.cli import main
-from grader.sandbox import bubblewrap_problem
-from grader.secret import SECRET_BITS, hidden_generator, read_secret, secret_path, write_secret
+from grader.core.assignment import load_assignment
+from grader.cli.commands import main
+from grader.execute.sandbox import bubblewrap_problem
+from grader.core.secret import SECRET_BITS, hidden_generator, read_secret, secret_path, write_secret
 from tests.conftest import ROOT, code, live_kernel, notebook
 
 SOLUTIONS = ROOT / "solutions"

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from grader.export import ExportError, export_grades
-from grader.record import Gradebook
-from grader.record_review import ReviewBook
-from grader.serve import ServeOptions, create_app, derived
+from grader.review.export import ExportError, export_grades
+from grader.record.gradebook import Gradebook
+from grader.review.book import ReviewBook
+from grader.review.serve import ServeOptions, create_app, derived
 from tests.test_review import graded
 
 TOKEN = "t0k3n"
@@ -159,7 +159,7 @@ def test_an_lms_format_needs_its_file(out):
 
 
 def test_cli_names_the_fix(out, tmp_path, capsys):
-    from grader.cli import main
+    from grader.cli.commands import main
 
     assert main(["export", str(out), "--format", "canvas"]) == 2
     assert "--format canvas fills the gradebook file Canvas exported: pass it with --gradebook FILE" in capsys.readouterr().err
@@ -170,8 +170,8 @@ def test_cli_names_the_fix(out, tmp_path, capsys):
 
 
 def test_serving_beyond_this_machine_is_warned_about(out, capsys, monkeypatch):
-    from grader import cli_review
-    from grader.cli import main
+    from grader.cli import review as cli_review
+    from grader.cli.commands import main
 
     served = []
 

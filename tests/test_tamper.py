@@ -2,7 +2,7 @@
 
 import nbformat
 
-from grader.tamper import locked_cell_changes
+from grader.intake.tamper import locked_cell_changes
 from tests.conftest import ROOT
 
 REFERENCE = ROOT / "solutions" / "classification-exercises" / "classification-exercises.ipynb"

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from grader.cli import main
+from grader.cli.commands import main
 from tests.conftest import FIXTURE_SOLUTIONS, ROOT
 
 MINI = FIXTURE_SOLUTIONS / "mini"

@@ -1,7 +1,7 @@
 """Data for the assignment-6 specs: the notebook's own circles and split, and hidden draws.
 
 The hidden draws come from the same generators as the notebook's data. Their randomness
-comes from the course secret (`hidden_rng`, grader/secret.py), never from a seed written
+comes from the course secret (`hidden_rng`, grader/core/secret.py), never from a seed written
 here. Only their inputs are ever sent to the kernel; the labels stay here. The blobs need
 care: `make_blobs` with another random state would also move the centres, so the hidden
 blobs are fresh points around the notebook's centres.
@@ -21,8 +21,7 @@ import pytest
 from sklearn.datasets import make_blobs, make_circles
 from sklearn.model_selection import train_test_split
 
-from grader.probe import Probe
-from grader.spec import NONLINEAR_OPS, activation_modules, affine_deviation, uses_any
+from grader.spec import NONLINEAR_OPS, Probe, activation_modules, affine_deviation, uses_any
 
 NOTEBOOK_SEED = 42
 HIDDEN_CIRCLES_POINTS = 4_000

@@ -3,7 +3,7 @@
 `make_blobs` places its centres with the same random state that scatters the points, so a
 draw with another seed would move the classes. The hidden points are therefore fresh points
 around the notebook's own centres (label i is centre i, as in the notebook). Their
-randomness comes from the course secret (`hidden_rng`, grader/secret.py), never from a
+randomness comes from the course secret (`hidden_rng`, grader/core/secret.py), never from a
 seed written here. Only their coordinates reach the kernel.
 
 4000 points measure an accuracy of 88 % (the threshold) with a standard error of 0.51

@@ -1,7 +1,7 @@
 """Hidden data for the classification exercises: fresh draws the students never see.
 
 The draws come from the same generators as the notebook's data. Their randomness comes
-from the course secret (`hidden_rng`, grader/secret.py), never from a seed written
+from the course secret (`hidden_rng`, grader/core/secret.py), never from a seed written
 here, so the points a kernel receives cannot be traced back to their labels. Only the
 inputs are ever sent to the kernel; the labels stay here.
 

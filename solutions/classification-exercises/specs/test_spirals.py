@@ -2,9 +2,16 @@
 
 import pytest
 
-from grader.channel import ProbeError
-from grader.probe import ObjectNotFound
-from grader.spec import affine_deviation, assert_accuracy, assert_trained, boundary_cells, class_labels, record_accuracy
+from grader.spec import (
+    ObjectNotFound,
+    ProbeError,
+    affine_deviation,
+    assert_accuracy,
+    assert_trained,
+    boundary_cells,
+    class_labels,
+    record_accuracy,
+)
 
 # grade calibrate (calibration.json; 20 training seeds x 5 hidden draws of 3000 points): the
 # reference scores 98.1-99.9 % (mean 99.42 %), passes 100 of 100 runs, suggested threshold 97.5 %;

@@ -1,0 +1,218 @@
+"""`grade calibrate SOLUTION`: measure the reference's spread, so that every threshold is fair and stated.
+
+The reference solution runs through the real grading pipeline once per training seed:
+seed 0 is the notebook as graded; seed k > 0 mixes k into every seed the notebook sets
+(`ExecuteSettings.reseed`: its `torch.manual_seed(42)` becomes another seed, with no
+change to the notebook). On each run the hidden checks run on hidden draw 0 (the one
+grading uses) and on draws 1 … M-1 (derived from the course secret like it), against the
+same trained kernel. The usual wrong answers run too: the reference with every activation
+replaced by the identity ("linear") and the released blank notebook ("blank"). Each run's
+observations are appended to `calibration.partial.jsonl` as soon as it ends, so an
+interrupted calibration resumes where it stopped; the summary goes to `calibration.json`
+(grader/authoring/calibration.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from grader import pool
+from grader.authoring.calibration import (
+    Calibration,
+    Observation,
+    notebook_hash,
+    summarise,
+    write_calibration,
+)
+from grader.check.collector import run_checks
+from grader.core.assignment import Assignment, load_assignment
+from grader.core.markers import clean_solution, release_notebook, write_notebook
+from grader.core.results import ExerciseResult
+from grader.core.settings import ExecuteSettings
+from grader.execute.kernels import KernelSupply, require_kernel
+from grader.grade import grade_submission
+from grader.intake.discover import submission_at
+from grader.probe.probe import Probe
+
+PARTIAL_FILE = "calibration.partial.jsonl"
+DEFAULT_SEEDS = 20
+DEFAULT_DRAWS = 5
+# Activation layers and functions the "linear" wrong answer replaces by the identity. Output layers
+# that turn scores into probabilities (Sigmoid, Softmax) stay: the loss the notebook pairs them with needs them.
+_ACTIVATION_LAYER = re.compile(r"\bnn\.(ReLU6?|LeakyReLU|Tanh|GELU|ELU|SELU|SiLU|Mish|Softplus|PReLU|Hardtanh)\(")
+_ACTIVATION_CALL = re.compile(r"\b(?:torch\.(?:nn\.functional\.)?|F\.)(relu6?|leaky_relu|tanh|gelu|elu|selu|silu|mish|softplus)\(")
+
+
+@dataclass(frozen=True)
+class Run:
+    variant: str  # "reference", "linear", "blank"
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.variant}@{self.seed}"
+
+
+Progress = Callable[[Run, int, int], None]  # the run that ended, runs done, runs in all
+
+
+DEFAULT_SETTINGS = ExecuteSettings()
+
+
+def calibrate_assignment(
+    folder: Path,
+    settings: ExecuteSettings = DEFAULT_SETTINGS,
+    seeds: int = DEFAULT_SEEDS,
+    draws: int = DEFAULT_DRAWS,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> Calibration:
+    """Calibrate the assignment in `folder` over `seeds` training seeds × `draws` hidden draws; write calibration.json."""
+    if seeds < 1 or draws < 1:
+        raise ValueError(f"Invalid calibration size {seeds} seeds x {draws} draws: both must be at least 1")
+    started = time.perf_counter()
+    assignment = load_assignment(folder)
+    require_kernel(settings.kernel_name)
+    assignment.require_course_secret()
+    reference = nbformat.read(assignment.notebook, as_version=4)
+    notebooks = {"reference": clean_solution(reference), "blank": release_notebook(reference)}
+    linear = linear_variant(notebooks["reference"])
+    if linear is not None:
+        notebooks["linear"] = linear
+    runs = [Run("reference", seed) for seed in range(seeds)] + [Run(v, 0) for v in notebooks if v != "reference"]
+    done = _resume(assignment, draws)
+    observations = [o for run in runs for o in done.get(run.key, [])]
+    pending = [run for run in runs if run.key not in done]
+    scratch = Path(tempfile.mkdtemp(prefix="grade-calibrate-"))
+    try:
+        paths = {}
+        for variant, nb in notebooks.items():
+            paths[variant] = scratch / variant / f"{assignment.id}.ipynb"
+            write_notebook(nb, paths[variant])
+        finished = len(runs) - len(pending)
+        for run, found in _run_all(pending, paths, assignment, settings, draws, workers):
+            _append(assignment, draws, run, found)
+            observations += found
+            finished += 1
+            if progress:
+                progress(run, finished, len(runs))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    calibration = summarise(assignment, observations, seeds, draws)
+    calibration.seconds = round(time.perf_counter() - started, 1)
+    write_calibration(calibration, folder)
+    (folder / PARTIAL_FILE).unlink(missing_ok=True)
+    return calibration
+
+
+def linear_variant(nb: NotebookNode) -> NotebookNode | None:
+    """`nb` with every activation layer and function replaced by the identity; None when it has none."""
+    variant = nbformat.from_dict(json.loads(json.dumps(nb)))
+    changed = False
+    for cell in variant.cells:
+        if cell.cell_type != "code":
+            continue
+        source = _ACTIVATION_LAYER.sub("nn.Identity(", cell.source)
+        source = _ACTIVATION_CALL.sub("torch.nn.Identity()(", source)
+        changed |= source != cell.source
+        cell.source = source
+    return variant if changed else None
+
+
+def settings_for(run: Run, settings: ExecuteSettings) -> ExecuteSettings:
+    """Seed 0 grades as usual; seed k > 0 is another training run (every seed the notebook sets mixed with k)."""
+    if run.seed == 0:
+        return settings
+    return dataclasses.replace(settings, seed=run.seed, reseed=run.seed)
+
+
+def _run_all(
+    pending: list[Run], paths: dict[str, Path], assignment: Assignment, settings: ExecuteSettings, draws: int, workers: int
+) -> Iterator[tuple[Run, list[Observation]]]:
+    """Yield (run, observations) as runs end, `workers` at a time."""
+    if workers <= 1 or len(pending) <= 1:
+        supply = KernelSupply(settings, expected=len(pending))
+        try:
+            for run in pending:
+                yield run, observe_run(run, paths[run.variant], assignment, settings_for(run, settings), draws, supply)
+        finally:
+            supply.close()
+        return
+    with pool.open_workers(settings, workers) as executor:
+        futures = {
+            executor.submit(_observe_in_worker, run, paths[run.variant], assignment, settings_for(run, settings), draws): run
+            for run in pending
+        }
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _observe_in_worker(run: Run, path: Path, assignment: Assignment, settings: ExecuteSettings, draws: int) -> list[Observation]:
+    return observe_run(run, path, assignment, settings, draws, pool.worker_supply())
+
+
+def observe_run(
+    run: Run, path: Path, assignment: Assignment, settings: ExecuteSettings, draws: int, supply: KernelSupply | None
+) -> list[Observation]:
+    """Grade the notebook at `path` once, then run the checks again on hidden draws 1 … draws-1."""
+    later: list[Observation] = []
+
+    def other_draws(probe: Probe) -> None:
+        for draw in range(1, draws):
+            later.extend(_observations(run, draw, run_checks(assignment, probe, draw=draw)))
+
+    result = grade_submission(submission_at(path.parent, path), [assignment], settings, supply, other_draws, assume=True)
+    return _observations(run, 0, result.exercises) + later
+
+
+def _observations(run: Run, draw: int, exercises: list[ExerciseResult]) -> list[Observation]:
+    found = []
+    for check in (c for e in exercises for c in e.checks):
+        base = Observation(run.variant, run.seed, draw, check.id, check.outcome)
+        found.append(base)
+        found += [
+            dataclasses.replace(
+                base, quantity=m.quantity, value=m.value, count=m.count, data=m.data, lower=m.lower, upper=m.upper,
+                judged=m.judged,
+            )
+            for m in check.measurements
+        ]
+    return found
+
+
+def _resume(assignment: Assignment, draws: int) -> dict[str, list[Observation]]:
+    """Runs an interrupted calibration of this very notebook, specs and size already finished."""
+    path = assignment.folder / PARTIAL_FILE
+    if not path.is_file():
+        return {}
+    key = (notebook_hash(assignment), assignment.spec_hash(), draws)
+    done: dict[str, list[Observation]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+            if (entry["notebook_hash"], entry["spec_hash"], entry["draws"]) == key:
+                done[entry["run"]] = [Observation(**o) for o in entry["observations"]]
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut short by the interruption
+    return done
+
+
+def _append(assignment: Assignment, draws: int, run: Run, observations: list[Observation]) -> None:
+    entry = {
+        "run": run.key, "notebook_hash": notebook_hash(assignment), "spec_hash": assignment.spec_hash(), "draws": draws,
+        "observations": [dataclasses.asdict(o) for o in observations],
+    }
+    with open(assignment.folder / PARTIAL_FILE, "a", encoding="utf-8") as partial:
+        partial.write(json.dumps(entry) + "\n")

@@ -1,0 +1,182 @@
+"""Helpers for writing hidden specs: grader-side measurements on what the probe returns.
+
+Specs import them from `grader.spec`, the stable API that re-exports them; grader code imports them here.
+
+Everything here runs in the grader's process on plain arrays; the kernel never
+sees hidden labels or the verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
+from typing import Protocol
+
+import numpy as np
+
+from grader.core.results import CellResult, Measurement
+
+
+class ProbeLike(Protocol):
+    """What the helpers below ask of `grader.probe.probe.Probe` (a protocol, so that the helpers need no probe)."""
+
+    def resolve(self, key: str) -> str: ...
+
+    def training(self, key: str) -> TrainingEvidence: ...
+
+    def depends_on_parameters(self, key: str, inputs: np.ndarray) -> bool: ...
+
+    def cells_calling(self, key: str, grid_points: int = 0) -> list[CellResult]: ...
+
+    def measure(self, measurement: Measurement) -> None: ...
+
+
+class TrainingEvidence(Protocol):
+    @property
+    def optimizer_steps(self) -> int: ...
+
+    @property
+    def changed(self) -> bool: ...
+
+# ATen operators that make a forward pass non-affine (activations and friends).
+NONLINEAR_OPS = frozenset(
+    {
+        "relu", "relu_", "relu6", "gelu", "sigmoid", "sigmoid_", "tanh", "tanh_", "elu", "elu_",
+        "leaky_relu", "leaky_relu_", "silu", "silu_", "mish", "softplus", "hardtanh", "hardtanh_",
+        "hardswish", "hardsigmoid", "selu", "celu", "prelu", "_prelu_kernel", "rrelu_with_noise",
+        "threshold", "threshold_", "clamp", "clamp_", "clamp_min", "clamp_min_", "clamp_max",
+        "maximum", "minimum", "abs", "exp", "log", "log1p", "expm1", "sin", "cos", "sqrt", "rsqrt",
+        "pow", "square", "softmax", "_softmax", "log_softmax", "_log_softmax", "glu", "logsigmoid",
+        "log_sigmoid_forward", "erf",
+    }
+)
+# A decision boundary is drawn from a model's classes on a grid of at least this many points (20 x 20).
+BOUNDARY_GRID_POINTS = 400
+# The built-in tanh under every name it dispatches as.
+TANH_OPS = frozenset({"tanh", "tanh_", "tanh_backward"})
+
+
+# Told of every accuracy a spec measures (predicted labels, true labels): the integrity stage's
+# record of which hidden points each model got wrong (grader/check/collector.py sets it per run of the specs).
+PredictionObserver = Callable[[np.ndarray, np.ndarray], None]
+_prediction_observer: ContextVar[PredictionObserver | None] = ContextVar("prediction_observer", default=None)
+
+
+@contextmanager
+def observing_predictions(observer: PredictionObserver) -> Iterator[None]:
+    """Within the block, `accuracy` tells `observer` what it compared."""
+    token = _prediction_observer.set(observer)
+    try:
+        yield
+    finally:
+        _prediction_observer.reset(token)
+
+
+def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
+    """The share of `predicted` equal to `labels` (and, while observed, the comparison is recorded)."""
+    observer = _prediction_observer.get()
+    if observer is not None:
+        with suppress(Exception):  # a record that cannot be made must never change a check's outcome
+            observer(np.asarray(predicted), np.asarray(labels))
+    return float((predicted == labels).mean())
+
+
+def wilson_interval(successes: int, count: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval (95 % by default) of a proportion `successes / count`."""
+    if count <= 0:
+        return 0.0, 1.0
+    share = successes / count
+    denominator = 1 + z * z / count
+    centre = (share + z * z / (2 * count)) / denominator
+    spread = z * float(np.sqrt(share * (1 - share) / count + z * z / (4 * count * count))) / denominator
+    return max(0.0, centre - spread), min(1.0, centre + spread)
+
+
+def assert_accuracy(
+    submission: ProbeLike,
+    predicted: np.ndarray,
+    labels: np.ndarray,
+    what: str,
+    above: float | None = None,
+    below: float | None = None,
+) -> float:
+    """Measure the accuracy of `predicted` on `labels` (points described by `what`, e.g. "hidden moons
+    points"), file it for the staff and `grade calibrate`, and assert it is above `above` and below
+    `below`. The message gives the 95 % interval of the measurement."""
+    score = accuracy(predicted, labels)
+    submission.measure(Measurement("accuracy", score, len(labels), "hidden draw", above, below))
+    low, high = wilson_interval(int(round(score * len(labels))), len(labels))
+    measured = f"accuracy {score:.1%} (95 % interval {low:.1%}–{high:.1%}) on {len(labels)} {what}"
+    if above is not None:
+        assert score > above, f"{measured}; more than {above:.0%} is required"
+    if below is not None:
+        assert score < below, f"{measured}; less than {below:.0%} is required"
+    return score
+
+
+def record_accuracy(submission: ProbeLike, predicted: np.ndarray, labels: np.ndarray, data: str) -> float:
+    """File an accuracy that does not decide the check (e.g. on the notebook's own test split, the data
+    an exercise states its criterion on), so that `grade calibrate` can relate it to the hidden draw.
+    It is not shown to the integrity stage: shared mistakes are looked for on hidden draws only, the
+    data no student has seen, and one check then carries one record."""
+    score = float((np.asarray(predicted) == np.asarray(labels)).mean())
+    submission.measure(Measurement("accuracy", score, len(labels), data, judged=False))
+    return score
+
+
+def affine_deviation(forward: Callable[[np.ndarray], np.ndarray], low: float, high: float, features: int, seed: int = 0) -> float:
+    """How far f is from affine: max |f(t·a+(1−t)·b) − (t·f(a)+(1−t)·f(b))|, relative to f's spread.
+
+    An affine map gives ~1e-7 (float32 rounding); any ReLU/tanh network with
+    non-degenerate weights gives orders of magnitude more over a wide box.
+    """
+    rng = np.random.default_rng(seed)
+    count = 256
+    a = rng.uniform(low, high, size=(count, features)).astype(np.float32)
+    b = rng.uniform(low, high, size=(count, features)).astype(np.float32)
+    t = rng.choice(np.array([-1.0, 0.25, 0.5, 0.8, 2.0], dtype=np.float32), size=(count, 1))
+    mixed = (t * a + (1 - t) * b).astype(np.float32)
+    outputs = forward(np.concatenate([a, b, mixed])).astype(np.float64).reshape(3 * count, -1)
+    fa, fb, fm = outputs[:count], outputs[count : 2 * count], outputs[2 * count :]
+    expected = t * fa + (1 - t) * fb
+    spread = max(float(np.abs(outputs - outputs.mean(axis=0)).max()), 1e-6)
+    return float(np.abs(fm - expected).max() / spread)
+
+
+def uses_any(ops: Iterable[str], names: frozenset[str]) -> list[str]:
+    """The operators of `ops` that appear in `names`, sorted."""
+    return sorted(set(ops) & names)
+
+
+def activation_modules(structure: Iterable[tuple[str, str, str]]) -> list[str]:
+    """The sub-modules (from `Probe.structure`) that are torch activation layers, as 'name (Class)'."""
+    return [
+        f"{name} ({class_name})"
+        for name, class_name, module in structure
+        if module == "torch.nn.modules.activation"
+    ]
+
+
+def assert_trained(submission: ProbeLike, key: str, inputs: np.ndarray) -> None:
+    """Fail unless the model was trained: an optimizer stepped over its parameters (or they changed
+    since it was made), and its outputs on `inputs` depend on them. A check on "the trained model"
+    calls this first, so that no accuracy can be had from a model that was not learnt."""
+    evidence = submission.training(key)
+    name = submission.resolve(key)
+    assert evidence.optimizer_steps or evidence.changed, (
+        f"`{name}` was never trained: no optimizer stepped over its parameters and they never changed"
+    )
+    assert submission.depends_on_parameters(key, inputs), (
+        f"the outputs of `{name}` do not depend on its parameters: its answer was not learnt"
+    )
+
+
+def boundary_cells(submission: ProbeLike, key: str) -> list[str]:
+    """Where the model's decision boundary was drawn: cells that ran, produced a figure and called the
+    model on a grid of points (a boundary drawn without asking the model does not count)."""
+    return [
+        f"cell {cell.index}"
+        for cell in submission.cells_calling(key, grid_points=BOUNDARY_GRID_POINTS)
+        if cell.images and cell.status == "ok"
+    ]

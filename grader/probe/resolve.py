@@ -1,0 +1,357 @@
+"""Resolution: which of the student's objects a spec's role ("the moons model") refers to.
+
+Real notebooks reuse names (`model`, `loss_fn`, `optimizer` bound again in the
+next exercise), train two models side by side, lose their tags. So a role is
+resolved **as of its exercise's section**, not from the notebook's final state:
+
+1. *Sections.* Each exercise starts at its first tagged cell; where tags are
+   missing, at its numbered heading ("## 3. …", "Exercise 3", "Ex 3 ·") in the
+   markdown. A role's *window* runs from its exercise's start to the start of
+   the next exercise that declares a role of the same kind (so the moons loss
+   of exercise 3 is looked for before the spirals loss of exercise 7 rebinds
+   `loss_fn`), or to the end of the notebook.
+2. *Candidates.* The kernel recorded, after each cell, every name bound to an
+   object of a kind a spec may ask for and kept the object alive
+   (grader/inside/tracking.py). The candidates are the objects the names hold
+   when the window ends (an object the student overwrote within the window is
+   not one), less those carried in from before the window that an earlier
+   role of the same kind already is.
+3. *Choice.* The kernel says which candidates fit the role (kind, input and
+   output sizes under the role's contract, shape) and, for modules, the
+   evidence of training. Among those that fit: a module an optimizer stepped
+   or whose parameters changed, then a type the role names, then a binding in
+   the exercise's tagged cells, then the last one the window's cells use (by
+   name, or for a model by calling it), then a name the assignment asks for,
+   then the last one bound.
+
+The object is then graded in its final state (a model trained further later is
+graded as trained): probes address it by handle ("@n"), not by name. Every
+resolution records the name, the cell, why, and what was passed over.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from grader.core.assignment import Assignment, ObjectSpec
+from grader.core.results import CellResult, Resolution
+from grader.probe.figure_requests import ObjectNotFound
+from grader.probe.sections import exercise_starts
+
+_KIND_WORDS = {
+    "module": "nn.Module",
+    "function": "function",
+    "tensor": "tensor",
+    "loss": "loss function",
+    "optimizer": "optimizer",
+    "value": "value",
+}
+# which families of tracked objects (grader/inside/tracking.py `_kind`) may play a role of each kind
+_FAMILIES = {
+    "module": {"module"},
+    "loss": {"module", "function"},
+    "optimizer": {"optimizer"},
+    "function": {"function"},
+    "tensor": {"tensor"},
+    "value": {"value", "tensor", "module", "function", "optimizer"},  # only ever by name: any object
+}
+
+Ask = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A name bound to a kept object by one executed cell."""
+
+    name: str
+    handle: str  # "@n": the kernel keeps the object under this handle
+    cell: int  # 1-based index of the cell among all cells
+    order: int  # position in the notebook's sequence of bindings
+
+
+@dataclass
+class Candidate:
+    binding: Binding
+    last_use: int  # the last cell of the window after the binding that uses the object (0: none)
+    tagged: bool  # bound in a cell tagged with the role's exercise
+    answer: dict[str, Any]  # the kernel's assessment
+
+
+class Resolver:
+    """Resolves roles to kept objects of one executed submission (asks the kernel through `ask`)."""
+
+    def __init__(
+        self, ask: Ask, assignment: Assignment, cells: list[CellResult], starts: Mapping[str, int] | None = None
+    ) -> None:
+        self.ask = ask
+        self.assignment = assignment
+        self.cells = cells
+        self.starts = dict(starts) if starts is not None else exercise_starts(None, assignment, cells)
+        self.resolutions: dict[str, Resolution] = {}
+        self._bindings: list[Binding] | None = None
+        self._kinds: dict[str, str | None] = {}  # handle -> the family the kernel filed the object under
+        self.device_notes: list[str] = []
+
+    def resolve(self, key: str) -> Resolution:
+        """The resolution of role `key` (made once); raise ObjectNotFound when nothing fits."""
+        if key not in self.resolutions:
+            self.resolutions[key] = self._resolve(self._spec(key))
+        resolution = self.resolutions[key]
+        if not resolution.found:
+            raise ObjectNotFound(resolution.detail)
+        return resolution
+
+    def _spec(self, key: str) -> ObjectSpec:
+        try:
+            return self.assignment.objects[key]
+        except KeyError:
+            raise KeyError(f"spec asks for object {key!r}, not declared in assignment.toml") from None
+
+    # ------------------------------------------------------------ the recorded bindings
+
+    def bindings(self) -> list[Binding]:
+        """Every binding the kernel recorded, in execution order, placed at its cell."""
+        if self._bindings is None:
+            answer = self.ask("snapshots")
+            self.device_notes = [str(note) for note in answer.get("devices", [])]
+            cell_of = {cell.execution_count: cell.index for cell in self.cells if cell.execution_count is not None}
+            self._kinds = dict(answer.get("kinds", {}))
+            recorded = [
+                (cell_of[count], name, handle)
+                for count, names in answer.get("cells", [])
+                if count in cell_of
+                for name, handle in names
+            ]
+            self._bindings = [
+                Binding(str(name), str(handle), cell, order) for order, (cell, name, handle) in enumerate(recorded)
+            ]
+        return self._bindings
+
+    def window(self, spec: ObjectSpec) -> tuple[int, int]:
+        """[first, end) cell indices where role `spec` is looked for."""
+        order = [exercise.id for exercise in self.assignment.exercises]
+        position = order.index(spec.exercise) if spec.exercise in order else -1
+        first = 0
+        for exercise in reversed(order[: position + 1]):  # a missing start: the previous exercise's
+            if exercise in self.starts:
+                first = self.starts[exercise]
+                break
+        later_same_kind = {o.exercise for o in self.assignment.objects.values() if o.kind == spec.kind}
+        end = 1 << 30
+        for exercise in order[position + 1 :]:
+            if exercise in later_same_kind and exercise in self.starts:
+                end = self.starts[exercise]
+                break
+        return first, end
+
+    # ------------------------------------------------------------ choosing
+
+    def _resolve(self, spec: ObjectSpec) -> Resolution:
+        first, end = self.window(spec)
+        candidates = self._candidates(spec, first, end)
+        if not candidates:
+            return self._not_found(spec, [], first, end)
+        model = self._model_handle(spec)
+        answers = self.ask("assess", spec=spec.to_probe(), handles=[c.binding.handle for c in candidates], model=model)
+        for candidate in candidates:
+            candidate.answer = answers.get(candidate.binding.handle, {"misfit": "no answer"})
+            candidate.last_use = max(candidate.last_use, self._last_call(candidate, first, end))
+        fitting = [c for c in candidates if c.answer.get("misfit") is None and self._acceptable(spec, c)]
+        if not fitting:
+            return self._not_found(spec, candidates, first, end)
+        fitting.sort(key=lambda c: self._preference(spec, c), reverse=True)
+        chosen = fitting[0]
+        if spec.exercise not in self.starts and not chosen.tagged and chosen.binding.name not in spec.names:
+            # no section to look in: of several same-shaped objects, the later ones go to the later exercises
+            chosen = fitting[min(self._fallback_rank(spec), len(fitting) - 1)]
+        return Resolution(
+            object=spec.key,
+            found=chosen.binding.name,
+            how=self._how(spec, chosen),
+            detail=self._detail(spec, chosen, [c for c in candidates if c is not chosen]),
+            handle=chosen.binding.handle,
+            cell=chosen.binding.cell,
+        )
+
+    def _fallback_rank(self, spec: ObjectSpec) -> int:
+        """How many roles of the same shape belong to later exercises (notebooks are written top to bottom)."""
+        order = [exercise.id for exercise in self.assignment.exercises]
+
+        def position(exercise: str) -> int:
+            return order.index(exercise) if exercise in order else len(order)
+
+        return sum(
+            1
+            for other in self.assignment.objects.values()
+            if other.key != spec.key
+            and other.fallback_signature() == spec.fallback_signature()
+            and position(other.exercise) > position(spec.exercise)
+        )
+
+    def _candidates(self, spec: ObjectSpec, first: int, end: int) -> list[Candidate]:
+        families = _FAMILIES[spec.kind]
+        live_at_end: dict[str, Binding] = {}  # what each name is bound to when the window ends
+        for binding in self.bindings():
+            if binding.cell < end and self._kinds.get(binding.handle) in families:
+                live_at_end[binding.name] = binding
+            elif binding.cell < end:
+                live_at_end.pop(binding.name, None)  # rebound to something of another kind
+        claimed = self._claimed_before(spec)
+        pool = [b for b in live_at_end.values() if b.cell >= first or b.handle not in claimed]
+        pool.sort(key=lambda b: b.order)
+        seen: set[str] = set()
+        candidates = []
+        for binding in reversed(pool):  # the latest binding of an object stands for it
+            if binding.handle in seen:
+                continue
+            seen.add(binding.handle)
+            if spec.kind in ("value", "function") and not self._may_name(spec, binding):
+                continue
+            candidates.append(Candidate(binding, self._last_use(binding, first, end), self._tagged(spec, binding), {}))
+        return candidates
+
+    def _claimed_before(self, spec: ObjectSpec) -> set[str]:
+        """Models and optimizers that roles of the same kind in earlier exercises resolved to: one carried
+        over into this role's window from before it is not a candidate when an earlier role is that object."""
+        order = [exercise.id for exercise in self.assignment.exercises]
+        if spec.exercise not in order or spec.kind not in ("module", "optimizer"):
+            return set()  # a loss, function, tensor or value may well serve two exercises
+        earlier = set(order[: order.index(spec.exercise)])
+        claimed = set()
+        for key, other in self.assignment.objects.items():
+            if other.kind == spec.kind and other.exercise in earlier:
+                try:
+                    claimed.add(self.resolve(key).handle)
+                except ObjectNotFound:
+                    pass
+        return claimed
+
+    def _may_name(self, spec: ObjectSpec, binding: Binding) -> bool:
+        """Plain values are only recognised by the names asked for or a declared type; functions also by tag or name hint."""
+        if binding.name in spec.names:
+            return True
+        if spec.kind == "function":
+            return self._tagged(spec, binding) or bool(spec.name_hint and spec.name_hint.lower() in binding.name.lower())
+        return bool(spec.types)  # a value of a declared type (the kernel checks the type)
+
+    def _tagged(self, spec: ObjectSpec, binding: Binding) -> bool:
+        return any(cell.index == binding.cell and spec.exercise in cell.tags for cell in self.cells)
+
+    def _last_use(self, binding: Binding, first: int, end: int) -> int:
+        """The last cell of the window that mentions the name while it is bound to this object."""
+        until = min(
+            [b.cell for b in self.bindings() if b.name == binding.name and b.order > binding.order] + [end]
+        )
+        pattern = re.compile(rf"\b{re.escape(binding.name)}\b")
+        uses = [
+            cell.index
+            for cell in self.cells
+            if max(first, binding.cell + 1) <= cell.index < until and pattern.search(cell.source)
+        ]
+        return max(uses, default=0)  # the binding itself is no use
+
+    def _last_call(self, candidate: Candidate, first: int, end: int) -> int:
+        """The last cell of the window that called the module (by object, whatever name the cell used)."""
+        counts = set(candidate.answer.get("calls") or [])
+        after = max(first, candidate.binding.cell + 1)
+        return max((c.index for c in self.cells if c.execution_count in counts and after <= c.index < end), default=0)
+
+    def _model_handle(self, spec: ObjectSpec) -> str:
+        if spec.kind != "optimizer" or not spec.for_model:
+            return ""
+        try:
+            return self.resolve(spec.for_model).handle
+        except ObjectNotFound:
+            return ""
+
+    def _acceptable(self, spec: ObjectSpec, candidate: Candidate) -> bool:
+        """Beyond fitting: an object found only by scanning (not tagged, not a name asked for) must be of a
+        type the role names, and a function must carry the role's name hint."""
+        if candidate.tagged or candidate.binding.name in spec.names:
+            return True
+        if spec.types and candidate.answer.get("type") not in spec.types:
+            return False
+        if spec.kind == "function" or (spec.kind == "loss" and self._kinds.get(candidate.binding.handle) == "function"):
+            name = str(candidate.answer.get("name", candidate.binding.name))
+            return bool(spec.name_hint) and spec.name_hint.lower() in name.lower()
+        return True
+
+    def _preference(self, spec: ObjectSpec, candidate: Candidate) -> tuple[Any, ...]:
+        training = candidate.answer.get("training") or {}
+        trained = bool(training.get("optimizer_steps") or training.get("changed"))
+        covers = candidate.answer.get("covers") or [0, 0]
+        full_cover = covers[1] > 0 and covers[0] == covers[1]
+        type_ok = not spec.types or candidate.answer.get("type") in spec.types
+        return (
+            trained,
+            full_cover,
+            type_ok,
+            candidate.tagged,
+            candidate.last_use,  # the object the section used last is the one the student reported
+            candidate.binding.name in spec.names,
+            candidate.binding.order,
+        )
+
+    def _how(self, spec: ObjectSpec, chosen: Candidate) -> Literal["tag", "name", "fallback"]:
+        if chosen.tagged:
+            return "tag"
+        if chosen.binding.name in spec.names:
+            return "name"
+        return "fallback"
+
+    # ------------------------------------------------------------ the report's sentences
+
+    def _detail(self, spec: ObjectSpec, chosen: Candidate, others: list[Candidate]) -> str:
+        where = (
+            f"an optimizer with no name (made inside a function), first stepped in cell {chosen.binding.cell},"
+            if chosen.binding.name.startswith("<")
+            else f"`{chosen.binding.name}` as bound in cell {chosen.binding.cell}"
+        )
+        title = self.assignment.exercise_title(spec.exercise)
+        section = f"in the section of {title}" if spec.exercise in self.starts else "(its section was not found: searched the whole notebook)"
+        why = []
+        training = chosen.answer.get("training")
+        if training is not None:
+            steps = int(training.get("optimizer_steps", 0))
+            why.append(
+                f"trained ({steps} optimizer steps)" if steps else "its parameters changed" if training.get("changed")
+                else "no evidence of training"
+            )
+        if chosen.tagged:
+            why.append(f"bound in a cell tagged {spec.exercise}")
+        elif chosen.binding.name in spec.names:
+            why.append("a name the assignment asks for")
+        passed = [self._passed_over(c) for c in others[:5]]
+        text = f"{where} {section}" + (f": {', '.join(why)}" if why else "")
+        return text + (f"; passed over {'; '.join(passed)}" if passed else "")
+
+    @staticmethod
+    def _passed_over(candidate: Candidate) -> str:
+        misfit = candidate.answer.get("misfit")
+        training = candidate.answer.get("training")
+        if misfit:
+            reason = str(misfit)
+        elif training is not None and not (training.get("optimizer_steps") or training.get("changed")):
+            reason = "never trained"
+        else:
+            reason = "ranked lower"
+        return f"`{candidate.binding.name}` (cell {candidate.binding.cell}): {reason}"
+
+    def _not_found(self, spec: ObjectSpec, candidates: list[Candidate], first: int, end: int) -> Resolution:
+        what = _KIND_WORDS[spec.kind]
+        if spec.kind == "module" and spec.in_features is not None:
+            what += f" with {spec.in_features} inputs"
+            if spec.out_features is not None:
+                what += f" and {spec.out_features} outputs"
+        where = (
+            f"in the section of {self.assignment.exercise_title(spec.exercise)} (cells {first}–{end - 1 if end < 1 << 30 else 'end'})"
+            if spec.exercise in self.starts
+            else "in the notebook"
+        )
+        looked = ", ".join(f"`{n}`" for n in spec.names) or "none"
+        message = f"no {what} found for {spec.key} {where} (names asked for: {looked})"
+        rejected = "; ".join(self._passed_over(c) for c in candidates[:5])
+        return Resolution(object=spec.key, found="", how="not-found", detail=message + (f"; rejected {rejected}" if rejected else ""))
