@@ -117,7 +117,7 @@ def report_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # --------------------------------------------------------------------------- the demo class, graded once
 
-ASSIGNMENTS = ("classification-exercises", "assignment-6", "blobs-mini-project")
+ASSIGNMENTS = ("classification-exercises", "assignment-6", "blobs-mini-project", "digits-cnn")
 
 
 def demo_expectations(assignment: str) -> dict[str, Any]:

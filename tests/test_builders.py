@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ASSIGNMENTS, ROOT
+from tests.conftest import ROOT
 
 BUILDERS = {
     "classification-exercises": "build_classification_notebooks",
@@ -30,7 +30,7 @@ def _comparable(path):
     return nb
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", sorted(BUILDERS))  # digits-cnn has no builder: written by hand
 def test_builder_reproduces_the_committed_notebooks(assignment, tmp_path, monkeypatch):
     for folder in ("specs", "public_specs"):
         shutil.copytree(ROOT / "solutions" / assignment / folder, tmp_path / "solutions" / assignment / folder)

@@ -16,7 +16,7 @@ from grader.core.secret import SECRET_BITS, hidden_generator, read_secret, secre
 from tests.conftest import ROOT, code, live_kernel, notebook
 
 SOLUTIONS = ROOT / "solutions"
-ASSIGNMENTS = ("classification-exercises", "assignment-6", "blobs-mini-project")
+ASSIGNMENTS = ("classification-exercises", "assignment-6", "blobs-mini-project", "digits-cnn")
 # The seeds the specs used before the course secret, and the range an attacker tries in seconds.
 OLD_SEEDS = (86_243, 31_337, 57_281, 90_817, 70_451)
 BRUTE_FORCE = range(2**13)

@@ -285,11 +285,17 @@ class Resolver:
         covers = candidate.answer.get("covers") or [0, 0]
         full_cover = covers[1] > 0 and covers[0] == covers[1]
         type_ok = not spec.types or candidate.answer.get("type") in spec.types
+        # a tensor or value bound in the section under a name the role asks for is the one the exercise
+        # asked for, even where an older one (the labels it is compared with) is mentioned after it
+        named_here = spec.kind in ("tensor", "value") and candidate.binding.name in spec.names and (
+            candidate.binding.cell >= self.window(spec)[0]
+        )
         return (
             trained,
             full_cover,
             type_ok,
             candidate.tagged,
+            named_here,
             candidate.last_use,  # the object the section used last is the one the student reported
             candidate.binding.name in spec.names,
             candidate.binding.order,
