@@ -186,3 +186,27 @@ def test_release_keeps_every_key_it_understood(tmp_path):
     assert "input_shape = [1, 8, 8]" in public_definition(source)
     assert public.objects == source.objects
     assert (public.exercises, public.alignment, public.environment) == (source.exercises, source.alignment, source.environment)
+
+
+def test_a_new_section_is_one_line_of_the_schema(tmp_path):
+    from grader.core import schema
+
+    extended = schema.Table({
+        **schema.ASSIGNMENT.keys,
+        "data": schema.Table({"points": schema.POSITIVE}),
+        "hidden": schema.table_of(schema.STRING, keys_from="exercises"),
+        "wrong_answers": schema.array_of(schema.Table({"cell": schema.STRING})),
+    })
+    where = tmp_path / "assignment.toml"
+    good = {"id": "x", "exercises": {"ex1": "E"}, "data": {"points": 3}, "hidden": {"ex1": "h"}, "wrong_answers": [{"cell": "a"}]}
+    schema.check(good, where, extended)
+    for broken, message in [
+        ({**good, "data": {"point": 3}}, "[data] has an unknown key 'point'; did you mean 'points'? (keys: points)"),
+        ({**good, "hidden": {"ex2": "h"}}, "[hidden] has an unknown key 'ex2'; did you mean 'ex1'? (keys of [exercises]: ex1)"),
+        ({**good, "wrong_answers": [{"cell": "a"}, {"cel": "b"}]},
+         "[[wrong_answers]] (the second) has an unknown key 'cel'; did you mean 'cell'? (keys: cell)"),
+        ({**good, "wrong_answers": {"cell": "a"}}, "[[wrong_answers]] must be an array of tables, not {'cell': 'a'} (a table)"),
+    ]:
+        with pytest.raises(schema.SchemaError) as raised:
+            schema.check(broken, where, extended)
+        assert str(raised.value) == f"{where}: {message}"
