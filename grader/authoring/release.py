@@ -130,6 +130,7 @@ def public_definition(assignment: Assignment) -> str:
         optional: dict[str, Any] = {
             "names": list(spec.names),
             "in_features": spec.in_features,
+            "input_shape": list(spec.input_shape) if spec.input_shape is not None else None,
             "out_features": spec.out_features,
             "shape": list(spec.shape) if spec.shape is not None else None,
             "name_hint": spec.name_hint,

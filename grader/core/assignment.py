@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from grader.core.schema import SchemaError, check
 from grader.core.secret import SecretMissing, require_secret, secret_digest
 
 OBJECT_KINDS = ("module", "function", "tensor", "loss", "optimizer", "value")
@@ -44,6 +45,7 @@ class ObjectSpec:
     exercise: str  # the tag of the cells expected to define it
     names: tuple[str, ...]  # variable names the assignment asks students to use
     in_features: int | None = None  # modules: width of the input
+    input_shape: tuple[int, ...] | None = None  # modules: the shape of one input of any rank, instead of in_features
     out_features: int | None = None  # modules: outputs per sample (1 also accepts (N,))
     shape: tuple[int, ...] | None = None  # tensors: the expected shape
     name_hint: str = ""  # functions: a fallback matches user functions whose name contains it
@@ -53,7 +55,10 @@ class ObjectSpec:
 
     def fallback_signature(self) -> tuple[Any, ...]:
         """What a namespace scan can tell objects apart by: roles sharing it compete for the same variables."""
-        return (self.kind, self.in_features, self.out_features, self.shape, self.name_hint, self.types, self.for_model)
+        return (
+            self.kind, self.in_features, self.input_shape, self.out_features, self.shape, self.name_hint, self.types,
+            self.for_model,
+        )
 
     def to_probe(self) -> dict[str, Any]:
         """The plain-data description sent to the kernel-side finder."""
@@ -61,6 +66,7 @@ class ObjectSpec:
             "key": self.key,
             "kind": self.kind,
             "in_features": self.in_features,
+            "input_shape": list(self.input_shape) if self.input_shape is not None else None,
             "out_features": self.out_features,
             "shape": list(self.shape) if self.shape is not None else None,
             "name_hint": self.name_hint,
@@ -158,10 +164,16 @@ def load_public_assignment(folder: Path) -> Assignment:
 
 
 def _read_config(config_path: Path) -> dict[str, Any]:
+    """The parsed file, checked against the keys and types of grader/core/schema.py."""
     try:
-        return tomllib.loads(config_path.read_text(encoding="utf-8"))
+        config = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise AssignmentError(f"cannot read {config_path}: {exc}") from exc
+    try:
+        check(config, config_path)
+    except SchemaError as exc:
+        raise AssignmentError(str(exc)) from None
+    return config
 
 
 def _assignment(config: dict[str, Any], config_path: Path, folder: Path, notebook: Path) -> Assignment:
@@ -170,7 +182,7 @@ def _assignment(config: dict[str, Any], config_path: Path, folder: Path, noteboo
         for ex_id, title in _require(config, "exercises", dict, config_path).items()
     )
     objects = {
-        key: _object_spec(key, raw, config_path)
+        key: _object_spec(key, raw, config_path, [exercise.id for exercise in exercises])
         for key, raw in config.get("objects", {}).items()
     }
     return Assignment(
@@ -199,22 +211,32 @@ def load_assignments(solutions_dir: Path) -> list[Assignment]:
     return [load_assignment(folder) for folder in folders]
 
 
-def _object_spec(key: str, raw: dict[str, Any], where: Path) -> ObjectSpec:
+def _object_spec(key: str, raw: dict[str, Any], where: Path, exercises: list[str]) -> ObjectSpec:
     kind = _require(raw, "kind", str, where, f"objects.{key}")
     if kind not in OBJECT_KINDS:
         raise AssignmentError(
             f"Invalid kind {kind!r} for objects.{key} in {where}; use one of {OBJECT_KINDS}"
         )
+    exercise = _require(raw, "exercise", str, where, f"objects.{key}")
+    if exercise not in exercises:
+        raise AssignmentError(f"{where}: [objects.{key}] names exercise {exercise!r}, not in [exercises] (use one of {', '.join(exercises)})")
+    if "in_features" in raw and "input_shape" in raw:
+        raise AssignmentError(
+            f"{where}: [objects.{key}] declares both in_features and input_shape; keep one "
+            f"(in_features = F is input_shape = [F])"
+        )
     shape = raw.get("shape")
+    input_shape = raw.get("input_shape")
     outputs = raw.get("outputs", "exact")
     if outputs not in OUTPUT_CONTRACTS:
         raise AssignmentError(f"Invalid outputs {outputs!r} for objects.{key} in {where}; use one of {OUTPUT_CONTRACTS}")
     return ObjectSpec(
         key=key,
         kind=kind,
-        exercise=_require(raw, "exercise", str, where, f"objects.{key}"),
+        exercise=exercise,
         names=tuple(raw.get("names", [])),
         in_features=raw.get("in_features"),
+        input_shape=tuple(input_shape) if input_shape is not None else None,
         out_features=raw.get("out_features"),
         shape=tuple(shape) if shape is not None else None,
         name_hint=raw.get("name_hint", ""),

@@ -256,9 +256,12 @@ def _misfit_module(value, spec):
 
     if not isinstance(value, torch.nn.Module) or _is_loss(value):
         return "not an nn.Module model"
-    if spec.get("in_features") is None:
-        return None
-    x = torch.zeros(4, spec["in_features"])
+    if spec.get("input_shape") is not None:  # one input of any rank (an image: [C, H, W])
+        x = torch.zeros(4, *spec["input_shape"])
+    elif spec.get("in_features") is not None:
+        x = torch.zeros(4, spec["in_features"])
+    else:
+        return None  # no input declared: any model fits, the checks say what is wrong with it
     out = _time_limited(lambda: _forward(value, x), FIT_SECONDS)
     if not isinstance(out, torch.Tensor):
         return "forward returned %s, not a tensor" % type(out).__name__

@@ -4,9 +4,11 @@ Students are named by the LMS download's file names when there are any (grader/i
 else by the first sub-folder or the file name.
 
 Which assignment a notebook belongs to is decided, in order, by the notebook's
-`metadata.grader.assignment`, by its exercise cell tags, and finally by how much
-of each assignment's released notebook text it still contains, so notebooks that
-lost their metadata or tags (Colab copies, re-typed notebooks) are still placed.
+`metadata.grader.assignment`, by its exercise cell tags, by how much of each
+assignment's released notebook text it still contains, and finally by the
+headings it kept (of the released notebook, the reference, or the exercise titles
+of assignment.toml), so notebooks that lost their metadata or tags (Colab copies,
+re-typed notebooks that keep only the exercise headings) are still placed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ from grader.intake.lms import parse_lms_name
 
 # Below this share of an assignment's distinctive words, a notebook is "unknown".
 MIN_TEXT_OVERLAP = 0.35
+# Headings of one assignment a notebook must keep to be placed by its headings alone; a heading counts
+# when it has this many words at least besides its number ("Given helpers", "Ex 1 · The data" could be
+# any course's).
+MIN_HEADINGS = 2
+MIN_HEADING_WORDS = 3
+_NUMBERING = re.compile(r"^(?:(?:exercise|ex|part|task|question|step)\s*)?\d+[a-z]?\b\s*")
 
 
 @dataclass(frozen=True)
@@ -123,10 +131,30 @@ def _identify_by_text(notebook: dict[str, Any], candidates: list[Assignment]) ->
         if overlap > best_overlap:
             best, best_overlap = assignment, overlap
     if best is None or best_overlap < MIN_TEXT_OVERLAP:
-        return Identification(None, "no metadata, tags or text matched any assignment")
+        return _identify_by_headings(notebook, candidates)
     return Identification(
         best, f"its text matches {best_overlap:.0%} of this assignment's notebook"
     )
+
+
+def _identify_by_headings(notebook: dict[str, Any], candidates: list[Assignment]) -> Identification:
+    """The assignment whose headings the notebook kept: MIN_HEADINGS headings of the notebook holding
+    one of the assignment's each, more than for any other; a heading several candidates share ("loss function and optimizer")
+    counts for none of them."""
+    kept = _headings(notebook)
+    headings = {assignment.id: _reference_headings(assignment) for assignment in candidates}
+    shared = {h for a in headings for b in headings if a < b for h in headings[a] & headings[b]}
+    found = {
+        assignment.id: sorted(k for k in kept if any(_within(h, k) for h in headings[assignment.id] - shared))
+        for assignment in candidates
+    }
+    ranked = sorted(candidates, key=lambda a: len(found[a.id]), reverse=True)
+    best = ranked[0] if ranked else None
+    runner_up = len(found[ranked[1].id]) if len(ranked) > 1 else 0
+    if best is None or len(found[best.id]) < MIN_HEADINGS or len(found[best.id]) == runner_up:
+        return Identification(None, "no metadata, tags, text or headings matched any assignment")
+    quoted = ", ".join(f"'{h}'" for h in found[best.id][:3])
+    return Identification(best, f"it keeps {len(found[best.id])} of this assignment's headings ({quoted})")
 
 
 def _declared_assignment(notebook: dict[str, Any]) -> str | None:
@@ -165,6 +193,44 @@ def _reference_words(assignment: Assignment) -> set[str]:
 @functools.lru_cache(maxsize=32)
 def _notebook_words(path: Path) -> set[str]:
     return _words(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _markdown_lines(notebook: dict[str, Any]) -> list[str]:
+    lines = []
+    for cell in notebook.get("cells", []):
+        if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
+            source = cell.get("source", "")
+            lines += ("".join(source) if isinstance(source, list) else str(source)).splitlines()
+    return lines
+
+
+def _heading(text: str) -> str:
+    """A heading as compared: lower case, words only ("## Ex 2 · A model!" is "ex 2 a model")."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _headings(notebook: dict[str, Any]) -> set[str]:
+    """The notebook's markdown headings (lines starting with #), as compared."""
+    return {_heading(line.lstrip("#")) for line in _markdown_lines(notebook) if line.lstrip().startswith("#")}
+
+
+def _within(heading: str, kept: str) -> bool:
+    """Whether a kept heading holds the whole of `heading` (a student may add to a heading: "… (done)")."""
+    return f" {heading} " in f" {kept} "
+
+
+def _reference_headings(assignment: Assignment) -> frozenset[str]:
+    """The headings that tell `assignment`: its released and reference notebooks' and its exercise titles."""
+    paths = {p for p in (assignment.student_notebook, assignment.notebook) if p is not None and p.is_file()}
+    found = {h for path in sorted(paths) for h in _notebook_headings(path)}
+    found |= {_heading(exercise.title) for exercise in assignment.exercises}
+    unnumbered = {_NUMBERING.sub("", h) for h in found}  # "exercise 3 …" matches a notebook that renumbered
+    return frozenset(h for h in unnumbered if len(h.split()) >= MIN_HEADING_WORDS)
+
+
+@functools.lru_cache(maxsize=32)
+def _notebook_headings(path: Path) -> frozenset[str]:
+    return frozenset(_headings(json.loads(path.read_text(encoding="utf-8"))))
 
 
 def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str]:

@@ -16,8 +16,9 @@ resolved **as of its exercise's section**, not from the notebook's final state:
    when the window ends (an object the student overwrote within the window is
    not one), less those carried in from before the window that an earlier
    role of the same kind already is.
-3. *Choice.* The kernel says which candidates fit the role (kind, input and
-   output sizes under the role's contract, shape) and, for modules, the
+3. *Choice.* The kernel says which candidates fit the role (kind; a module
+   run on a batch of zeros of its input, `in_features` or `input_shape` of
+   any rank, must give outputs under the role's contract; shape) and, for modules, the
    evidence of training. Among those that fit: a module an optimizer stepped
    or whose parameters changed, then a type the role names, then a binding in
    the exercise's tagged cells, then the last one the window's cells use (by
@@ -348,10 +349,12 @@ class Resolver:
 
     def _not_found(self, spec: ObjectSpec, candidates: list[Candidate], first: int, end: int) -> Resolution:
         what = _KIND_WORDS[spec.kind]
-        if spec.kind == "module" and spec.in_features is not None:
+        if spec.kind == "module" and spec.input_shape is not None:
+            what += f" taking inputs of shape ({', '.join(map(str, spec.input_shape))})"
+        elif spec.kind == "module" and spec.in_features is not None:
             what += f" with {spec.in_features} inputs"
-            if spec.out_features is not None:
-                what += f" and {spec.out_features} outputs"
+        if spec.kind == "module" and (spec.input_shape or spec.in_features) and spec.out_features is not None:
+            what += f" and {spec.out_features} outputs"
         where = (
             f"in the section of {self.assignment.exercise_title(spec.exercise)} (cells {first}–{end - 1 if end < 1 << 30 else 'end'})"
             if spec.exercise in self.starts
