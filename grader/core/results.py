@@ -37,7 +37,7 @@ Visibility = Literal["visible", "hidden"]
 VISIBILITIES: tuple[str, ...] = ("visible", "hidden")
 
 # What a grader-drawn figure shows.
-FigureKind = Literal["decision-boundary", "curves", "confusion-matrix"]
+FigureKind = Literal["decision-boundary", "curves", "confusion-matrix", "misclassified-images"]
 
 
 @dataclass
