@@ -59,9 +59,11 @@ BOUNDARY_GRID_POINTS = 400
 TANH_OPS = frozenset({"tanh", "tanh_", "tanh_backward"})
 
 
-# Told of every accuracy a spec measures (predicted labels, true labels): the integrity stage's
-# record of which hidden points each model got wrong (grader/check/collector.py sets it per run of the specs).
-PredictionObserver = Callable[[np.ndarray, np.ndarray], None]
+# Told of every accuracy a spec measures (predicted labels, true labels, the item of each input or None):
+# the integrity stage's record of which hidden points each model got wrong (grader/check/collector.py sets
+# it per run of the specs).
+# An observer is called with the items only when a spec gives them, so two-argument observers keep working.
+PredictionObserver = Callable[..., None]
 _prediction_observer: ContextVar[PredictionObserver | None] = ContextVar("prediction_observer", default=None)
 
 
@@ -75,12 +77,18 @@ def observing_predictions(observer: PredictionObserver) -> Iterator[None]:
         _prediction_observer.reset(token)
 
 
-def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
-    """The share of `predicted` equal to `labels` (and, while observed, the comparison is recorded)."""
+def accuracy(predicted: np.ndarray, labels: np.ndarray, items: np.ndarray | None = None) -> float:
+    """The share of `predicted` equal to `labels` (and, while observed, the comparison is recorded).
+
+    `items`, one per input, says which item each input came from (noisy copies of one image), so that
+    the integrity stage counts shared mistakes per item, not per copy."""
     observer = _prediction_observer.get()
     if observer is not None:
         with suppress(Exception):  # a record that cannot be made must never change a check's outcome
-            observer(np.asarray(predicted), np.asarray(labels))
+            if items is None:
+                observer(np.asarray(predicted), np.asarray(labels))
+            else:
+                observer(np.asarray(predicted), np.asarray(labels), np.asarray(items))
     return float((predicted == labels).mean())
 
 
