@@ -307,3 +307,72 @@ def test_the_demo_batch_records_behaviour_and_flags_its_copies(demo_batch):
     exported = (demo_batch.out / "ada__classification-exercises" / "gradescope" / "results.json").read_text()
     assert "predictions" not in exported and "digests" not in exported
     assert "integrity" not in (demo_batch.out / "grades.csv").read_text()
+
+
+def image_class(rng: np.random.Generator, students: int = 8, items: int = 400, copies: int = 8):
+    """Noisy copies of digits: every copy of an image is missed together, a few digits are hard for all."""
+    hardness = rng.beta(0.2, 4.0, items)
+    item_of = np.repeat(np.arange(items), copies)
+    labels = rng.integers(0, 10, items)[item_of]
+    predictions = []
+    for _ in range(students):
+        skill = rng.uniform(0.5, 2.0)
+        missed_item = (rng.random(items) < np.clip(hardness * skill, 0, 0.97))[item_of]
+        wrong = (missed_item & (rng.random(item_of.size) < 0.85)) | (rng.random(item_of.size) < 0.002)
+        predictions.append(np.where(wrong, (labels + rng.integers(1, 10, labels.size)) % 10, labels))
+    return labels, item_of, predictions
+
+
+def item_records(labels, item_of, predictions, with_items=True):
+    return {
+        name: [core_digests.prediction_record("test_digits.py::test_accuracy", "ex3", p, labels, item_of if with_items else None)]
+        for name, p in predictions.items()
+    }
+
+
+def test_repeated_items_no_longer_flag_independent_work_and_copies_still_flag():
+    rng = np.random.default_rng(0)
+    labels, item_of, predictions = image_class(rng)
+    named = {f"s{i}": p for i, p in enumerate(predictions)}
+    named["copy-of-s1"] = predictions[1].copy()
+    per_input = behaviour.error_overlaps(item_records(labels, item_of, named, with_items=False))
+    per_item = behaviour.error_overlaps(item_records(labels, item_of, named))
+    planted = frozenset(("s1", "copy-of-s1"))
+    assert {frozenset((o.left, o.right)) for o in per_input if o.flagged} - {planted}  # copies of one image multiply a coincidence
+    assert {frozenset((o.left, o.right)) for o in per_item if o.flagged} == {planted}
+    assert {o.unit for o in per_item} == {"items"} and {o.points for o in per_item} == {400}
+
+
+def test_the_references_error_rate_sets_the_prior_of_difficulty(tmp_path):
+    false, found = 0, 0
+    for seed in range(5):
+        labels, item_of, predictions = image_class(np.random.default_rng(seed))
+        named = {f"s{i}": p for i, p in enumerate(predictions)} | {"copy": predictions[0].copy()}
+        overlaps = behaviour.error_overlaps(item_records(labels, item_of, named, with_items=False), {"test_digits.py::test_accuracy": 0.03})
+        flagged = {frozenset((o.left, o.right)) for o in overlaps if o.flagged}
+        found += frozenset(("s0", "copy")) in flagged
+        false += len(flagged - {frozenset(("s0", "copy"))})
+    assert (found, false) == (5, 0)
+    calibration = tmp_path / "calibration.json"
+    calibration.write_text(json.dumps({"measured": [
+        {"check": "a::t", "quantity": "accuracy", "data": "hidden draw", "judged": True, "mean": 0.99},
+        {"check": "a::t", "quantity": "accuracy", "data": "notebook test split", "judged": False, "mean": 0.5},
+    ]}))
+    assert behaviour.reference_errors(calibration) == {"a::t": pytest.approx(0.01)}
+    calibration.write_text("{not json")
+    assert behaviour.reference_errors(calibration) == {} == behaviour.reference_errors(tmp_path / "none.json")
+    assert behaviour.smoothing_prior(None) == 1.0 and behaviour.smoothing_prior(0.0) == behaviour.LEAST_PRIOR
+
+
+def test_items_are_stored_compactly_and_read_defensively():
+    labels = np.arange(3000) % 10
+    record = core_digests.prediction_record("c", "e", labels, labels, np.repeat(np.arange(70000, 70300), 10))
+    assert record is not None and record.items.startswith("uint16:")
+    assert core_digests.decode_items(record).tolist() == np.repeat(np.arange(300), 10).tolist()
+    assert core_digests.prediction_record("c", "e", labels, labels, np.arange(5)).items == ""  # not one per input
+    for bad in ("", "uint16:***", "int64:AAAA", "uint8:AAAA", 7):
+        assert core_digests.decode_items(dataclasses.replace(record, items=bad)) is None
+    loaded = SubmissionResult.from_dict({"predictions": [{k: v for k, v in dataclasses.asdict(record).items() if k != "items"}],
+                                         **{k: "" for k in ("submission", "student", "path", "assignment", "assignment_title", "identified_by", "message")},
+                                         "status": "graded", "score": 0, "max_score": 0})
+    assert loaded.predictions[0].items == "" and core_digests.decode_items(loaded.predictions[0]) is None

@@ -8,8 +8,16 @@ import io
 import numpy as np
 from PIL import Image
 
+from grader.probe.figure_requests import (
+    GRID_SIZE,
+    MISCLASSIFIED_LIMIT,
+    ConfusionData,
+    CurvesData,
+    DecisionBoundaryData,
+    MisclassifiedData,
+    as_images,
+)
 from grader.report.plots import FIGURE_BUDGET, draw_figure, draw_figures
-from grader.probe.figure_requests import GRID_SIZE, ConfusionData, CurvesData, DecisionBoundaryData
 
 RNG = np.random.default_rng(1)
 
@@ -99,3 +107,37 @@ def test_figures_over_the_report_budget_are_left_out_with_a_note():
     figures, notes = draw_figures([confusion(), confusion(), confusion()], budget=2 * one)
     assert len(figures) == 2
     assert notes == [f"'spirals confusion' was left out: the report's figure budget ({2 * one // 1000} kB) is spent"]
+
+
+def misclassified(count: int = 12, wrong: int = 30, colour: bool = False) -> MisclassifiedData:
+    shape = (count, 28, 28, 3) if colour else (count, 28, 28)
+    images = RNG.integers(0, 256, size=shape).astype(np.uint8)
+    labels = RNG.integers(0, 10, size=count)
+    return MisclassifiedData(
+        "digits the model got wrong", "test_d.py::test_accuracy", "ex3", "hidden", model="cnn", images=images,
+        labels=labels, predicted=(labels + 1) % 10, wrong=wrong, points=2000,
+    )
+
+
+def test_misclassified_images_draw_as_a_grid_within_the_budget():
+    figure = draw_figure(misclassified())
+    assert figure.kind == "misclassified-images" and figure.visibility == "hidden"
+    assert len(figure.data) <= FIGURE_BUDGET
+    assert figure.caption == (
+        "Inputs `cnn` misclassified: 30 of 2000 (the first 12 shown), each titled with its true and predicted class. "
+        "Hidden items: for the teaching staff only."
+    )
+    two_rows, three_rows = decoded(figure), decoded(draw_figure(misclassified(count=MISCLASSIFIED_LIMIT)))
+    assert two_rows.width == three_rows.width and three_rows.height > two_rows.height
+    assert len(draw_figure(misclassified(count=MISCLASSIFIED_LIMIT, colour=True)).data) <= FIGURE_BUDGET
+    assert "all shown" in draw_figure(misclassified(count=3, wrong=3)).caption
+    assert decoded(draw_figure(misclassified(count=0, wrong=0))).size[0] > 100
+
+
+def test_images_are_kept_small_and_stretched_whatever_they_are():
+    big = RNG.normal(size=(2, 3, 200, 130)).astype(np.float32)
+    pictures = as_images(big)
+    assert pictures.shape == (2, 50, 44, 3) and pictures.dtype == np.uint8
+    assert pictures.reshape(2, -1).min(axis=1).tolist() == [0, 0] and pictures.reshape(2, -1).max(axis=1).tolist() == [255, 255]
+    grey = as_images(np.stack([np.full((5, 4, 4), np.nan), np.ones((5, 4, 4))]).astype(np.float32))
+    assert grey.shape == (2, 4, 4) and grey.max() == 0  # five channels averaged; NaN and flat images stay black

@@ -103,10 +103,10 @@ class SpecCollector:
         self.current = _check_id(item)
         self.probe.begin_check(self.current, self.items[self.current].exercise)
 
-    def observe_predictions(self, predicted: np.ndarray, labels: np.ndarray) -> None:
+    def observe_predictions(self, predicted: np.ndarray, labels: np.ndarray, items: np.ndarray | None = None) -> None:
         """Keep which points the running check's accuracy found wrong (for the integrity stage)."""
         item = self.items.get(self.current)
-        record = prediction_record(self.current, item.exercise, predicted, labels) if item else None
+        record = prediction_record(self.current, item.exercise, predicted, labels, items) if item else None
         if record is not None:
             self.predictions[(record.check, record.draw)] = record
 

@@ -8,7 +8,7 @@ sees hidden labels or the verdict.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Protocol
@@ -49,6 +49,8 @@ NONLINEAR_OPS = frozenset(
         "maximum", "minimum", "abs", "exp", "log", "log1p", "expm1", "sin", "cos", "sqrt", "rsqrt",
         "pow", "square", "softmax", "_softmax", "log_softmax", "_log_softmax", "glu", "logsigmoid",
         "log_sigmoid_forward", "erf",
+        # max pooling, as a CNN's forward pass dispatches it (observed with torch 2.13 through `forward_ops`)
+        "max_pool1d", "max_pool2d", "max_pool2d_with_indices", "max_pool3d_with_indices",
     }
 )
 # A decision boundary is drawn from a model's classes on a grid of at least this many points (20 x 20).
@@ -57,9 +59,11 @@ BOUNDARY_GRID_POINTS = 400
 TANH_OPS = frozenset({"tanh", "tanh_", "tanh_backward"})
 
 
-# Told of every accuracy a spec measures (predicted labels, true labels): the integrity stage's
-# record of which hidden points each model got wrong (grader/check/collector.py sets it per run of the specs).
-PredictionObserver = Callable[[np.ndarray, np.ndarray], None]
+# Told of every accuracy a spec measures (predicted labels, true labels, the item of each input or None):
+# the integrity stage's record of which hidden points each model got wrong (grader/check/collector.py sets
+# it per run of the specs).
+# An observer is called with the items only when a spec gives them, so two-argument observers keep working.
+PredictionObserver = Callable[..., None]
 _prediction_observer: ContextVar[PredictionObserver | None] = ContextVar("prediction_observer", default=None)
 
 
@@ -73,12 +77,18 @@ def observing_predictions(observer: PredictionObserver) -> Iterator[None]:
         _prediction_observer.reset(token)
 
 
-def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
-    """The share of `predicted` equal to `labels` (and, while observed, the comparison is recorded)."""
+def accuracy(predicted: np.ndarray, labels: np.ndarray, items: np.ndarray | None = None) -> float:
+    """The share of `predicted` equal to `labels` (and, while observed, the comparison is recorded).
+
+    `items`, one per input, says which item each input came from (noisy copies of one image), so that
+    the integrity stage counts shared mistakes per item, not per copy."""
     observer = _prediction_observer.get()
     if observer is not None:
         with suppress(Exception):  # a record that cannot be made must never change a check's outcome
-            observer(np.asarray(predicted), np.asarray(labels))
+            if items is None:
+                observer(np.asarray(predicted), np.asarray(labels))
+            else:
+                observer(np.asarray(predicted), np.asarray(labels), np.asarray(items))
     return float((predicted == labels).mean())
 
 
@@ -125,18 +135,25 @@ def record_accuracy(submission: ProbeLike, predicted: np.ndarray, labels: np.nda
     return score
 
 
-def affine_deviation(forward: Callable[[np.ndarray], np.ndarray], low: float, high: float, features: int, seed: int = 0) -> float:
+def affine_deviation(
+    forward: Callable[[np.ndarray], np.ndarray], low: float, high: float, features: int | Sequence[int], seed: int = 0
+) -> float:
     """How far f is from affine: max |f(t·a+(1−t)·b) − (t·f(a)+(1−t)·f(b))|, relative to f's spread.
 
-    An affine map gives ~1e-7 (float32 rounding); any ReLU/tanh network with
-    non-degenerate weights gives orders of magnitude more over a wide box.
+    `features` is the shape of one input: an int for feature vectors (N, features), or a shape such
+    as (1, 28, 28) for images, so that a CNN is probed with (N, 1, 28, 28). An affine map gives ~1e-7
+    (float32 rounding); any ReLU/tanh network with non-degenerate weights gives orders of magnitude
+    more over a wide box.
     """
+    shape = (int(features),) if isinstance(features, (int, np.integer)) else tuple(int(n) for n in features)
+    if not shape or min(shape) < 1:
+        raise ValueError(f"an input shape needs positive sizes, got {features!r}")
     rng = np.random.default_rng(seed)
     count = 256
-    a = rng.uniform(low, high, size=(count, features)).astype(np.float32)
-    b = rng.uniform(low, high, size=(count, features)).astype(np.float32)
+    a = rng.uniform(low, high, size=(count, *shape)).astype(np.float32)
+    b = rng.uniform(low, high, size=(count, *shape)).astype(np.float32)
     t = rng.choice(np.array([-1.0, 0.25, 0.5, 0.8, 2.0], dtype=np.float32), size=(count, 1))
-    mixed = (t * a + (1 - t) * b).astype(np.float32)
+    mixed = (t.reshape(count, *[1] * len(shape)) * a + (1 - t.reshape(count, *[1] * len(shape))) * b).astype(np.float32)
     outputs = forward(np.concatenate([a, b, mixed])).astype(np.float64).reshape(3 * count, -1)
     fa, fb, fm = outputs[:count], outputs[count : 2 * count], outputs[2 * count :]
     expected = t * fa + (1 - t) * fb

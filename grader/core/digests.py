@@ -20,8 +20,14 @@ ROUNDING = 6  # decimals parameters are compared at: float32 round trips do not 
 PROBE_POINTS = np.concatenate([np.linspace(-6.0, 6.0, 241), [0.1234567, -2.7182817, 3.1415927, 1e-4, -17.5]]).astype(np.float32)
 
 
-def prediction_record(check: str, exercise: str, predicted: np.ndarray, labels: np.ndarray) -> PredictionRecord | None:
-    """The compact record of one accuracy measurement; None when the arrays cannot be compared."""
+def prediction_record(
+    check: str, exercise: str, predicted: np.ndarray, labels: np.ndarray, items: np.ndarray | None = None
+) -> PredictionRecord | None:
+    """The compact record of one accuracy measurement; None when the arrays cannot be compared.
+
+    `items`, when the check knows it, says which item each input came from (noisy copies of one image
+    share an item): the integrity stage then counts shared errors per item. Items that do not match
+    the labels one to one are left out."""
     predicted, labels = np.asarray(predicted).reshape(-1), np.asarray(labels).reshape(-1)
     if predicted.shape != labels.shape or not predicted.size:
         return None
@@ -34,7 +40,35 @@ def prediction_record(check: str, exercise: str, predicted: np.ndarray, labels: 
         points=int(labels.size),
         wrong=base64.b64encode(np.packbits(wrong).tobytes()).decode(),
         wrong_labels=base64.b64encode(np.clip(predicted[wrong], 0, 255).astype(np.uint8).tobytes()).decode(),
+        items=encode_items(items, labels.size) if items is not None else "",
     )
+
+
+def encode_items(items: np.ndarray, count: int) -> str:
+    """Items as "<dtype>:<base64>": renumbered 0 … k-1 in order of first appearance, in the smallest
+    unsigned type that holds them; "" when they are not one per input."""
+    values = np.asarray(items).reshape(-1)
+    if values.size != count:
+        return ""
+    _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first))  # unique values renumbered by where they first appear
+    numbered = order[inverse.reshape(-1)]
+    dtype = np.uint8 if numbered.max() < 2**8 else np.uint16 if numbered.max() < 2**16 else np.uint32
+    return f"{np.dtype(dtype).name}:" + base64.b64encode(numbered.astype(np.dtype(dtype).newbyteorder("<")).tobytes()).decode()
+
+
+def decode_items(record: PredictionRecord) -> np.ndarray | None:
+    """The item of each input of `record`, or None when it has none or they cannot be read."""
+    if not isinstance(record.items, str):  # a stored result is read defensively
+        return None
+    kind, _, data = record.items.partition(":")
+    if kind not in ("uint8", "uint16", "uint32"):
+        return None
+    try:
+        values = np.frombuffer(base64.b64decode(data, validate=True), dtype=np.dtype(kind).newbyteorder("<"))
+    except ValueError:
+        return None
+    return values.astype(np.int64) if values.size == record.points else None
 
 
 def parameter_digest(role: str, parameters: Sequence[np.ndarray]) -> ObjectDigest:

@@ -3,7 +3,8 @@
 Every student-facing output (the student report, the Gradescope export) is made
 from `for_audience(result, "student")`, one redacted copy, so there is a single
 place that decides what a student may read. It fails closed: a check or a
-figure whose visibility is anything but "visible" counts as hidden.
+figure whose visibility is anything but "visible" counts as hidden, and a figure of hidden items
+(misclassified images) is never shown to students.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from grader.core.results import CheckResult, ExerciseResult, SubmissionResult
 
 Audience = Literal["ta", "student"]
 AUDIENCES: tuple[str, ...] = get_args(Audience)
+# Figures that show hidden items themselves (the inputs of a hidden draw): never for students, whatever
+# visibility they were filed with.
+HIDDEN_ITEM_FIGURES: frozenset[str] = frozenset({"misclassified-images"})
 HIDDEN_MESSAGE = "This check uses hidden data: its outcome and points are shown, its details are for the teaching staff."
 
 
@@ -27,7 +31,7 @@ def for_audience(result: SubmissionResult, audience: Audience) -> SubmissionResu
     return dataclasses.replace(
         result,
         exercises=[_exercise_for_students(exercise) for exercise in result.exercises],
-        figures=[figure for figure in result.figures if figure.visibility == "visible"],
+        figures=[f for f in result.figures if f.visibility == "visible" and f.kind not in HIDDEN_ITEM_FIGURES],
         notes=[],  # grader notes name hidden checks' figures; they are for the staff
         predictions=[],  # which hidden points were wrong, and digests of the models: the integrity stage's, staff only
         digests=[],

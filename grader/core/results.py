@@ -37,7 +37,7 @@ Visibility = Literal["visible", "hidden"]
 VISIBILITIES: tuple[str, ...] = ("visible", "hidden")
 
 # What a grader-drawn figure shows.
-FigureKind = Literal["decision-boundary", "curves", "confusion-matrix"]
+FigureKind = Literal["decision-boundary", "curves", "confusion-matrix", "misclassified-images"]
 
 
 @dataclass
@@ -150,6 +150,9 @@ class PredictionRecord:
     points: int
     wrong: str  # base64 of numpy.packbits(predicted != labels)
     wrong_labels: str = ""  # base64 of the predicted labels at the wrong points, one byte each (0-255)
+    # which item each input came from, when the check says (noisy copies of one image): "<dtype>:<base64>"
+    # of item numbers 0 … k-1 (grader/core/digests.py, encode_items); "" when every input is its own item
+    items: str = ""
 
 
 @dataclass

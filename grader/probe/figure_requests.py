@@ -22,6 +22,8 @@ Labeller = Callable[[np.ndarray], np.ndarray]
 GRID_SIZE = 100  # a decision boundary is drawn from the model's classes on GRID_SIZE² points
 CURVE_POINTS = 100_000  # values kept per recorded curve
 MAX_CLASSES = 20  # more classes than this make no readable figure
+MISCLASSIFIED_LIMIT = 24  # misclassified images a grid shows at most, whatever a spec asks
+IMAGE_SIDE = 64  # larger images are subsampled to at most this many pixels a side before they are kept
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,21 @@ class CurvesData(Illustration):
     panels: tuple[tuple[str, tuple[tuple[str, np.ndarray], ...]], ...]
 
 
-PlotData = Union[DecisionBoundaryData, ConfusionData, CurvesData]
+@dataclass(frozen=True)
+class MisclassifiedData(Illustration):
+    """Some of the inputs a model got wrong, as images, with their true and predicted classes.
+
+    Always hidden: the images are hidden items, which students never see."""
+
+    model: str
+    images: np.ndarray  # (K, H, W) grey or (K, H, W, 3) colour, uint8, each stretched to 0-255
+    labels: np.ndarray  # (K,) true classes
+    predicted: np.ndarray  # (K,) the model's classes
+    wrong: int  # misclassified inputs in all
+    points: int  # inputs checked
+
+
+PlotData = Union[DecisionBoundaryData, ConfusionData, CurvesData, MisclassifiedData]
 
 
 class ObjectNotFound(LookupError):
@@ -122,6 +138,26 @@ class FigureRequests:
         points, truth = np.array(inputs, dtype=np.float32), np.array(labels).reshape(-1)
         self._requests.append((f"the confusion matrix of {key}", lambda: self._confusion(info, key, points, truth, labels_of)))
 
+    def illustrate_misclassified(
+        self,
+        key: str,
+        inputs: np.ndarray,
+        labels: np.ndarray,
+        title: str,
+        limit: int = 16,
+        labels_of: Labeller | None = None,
+    ) -> None:
+        """Ask for a grid of the images in `inputs` ((N, C, H, W) or (N, H, W)) the model misclassifies,
+        the first `limit` of them (at most MISCLASSIFIED_LIMIT), each with its true and predicted class.
+
+        Always for the staff only: the images are hidden items, so there is no `visibility` to choose."""
+        info = Illustration(title, *self._check, "hidden")
+        images, truth = np.array(inputs, dtype=np.float32), np.array(labels).reshape(-1)
+        count = max(1, min(int(limit), MISCLASSIFIED_LIMIT))
+        self._requests.append(
+            (f"the misclassified images of {key}", lambda: self._misclassified(info, key, images, truth, count, labels_of))
+        )
+
     def illustrate_curves(
         self, title: str, panels: Mapping[str, Mapping[str, str]], visibility: Visibility = "visible"
     ) -> None:
@@ -172,6 +208,23 @@ class FigureRequests:
         np.add.at(matrix, (truth, predicted), 1)
         return ConfusionData(*_fields(info), model=self.resolve(key), matrix=matrix)
 
+    def _misclassified(
+        self, info: Illustration, key: str, inputs: np.ndarray, truth: np.ndarray, limit: int, labels_of: Labeller | None
+    ) -> MisclassifiedData:
+        if inputs.ndim not in (3, 4):  # refuse what is no image before the kernel is asked
+            raise ValueError(f"images must have shape (N, H, W) or (N, C, H, W), got shape {inputs.shape}")
+        if len(truth) != len(inputs):
+            raise ValueError(f"{len(truth)} labels for {len(inputs)} images")
+        outputs = self.forward(key, inputs)
+        predicted = _classes(labels_of or default_labeller(outputs), outputs, len(inputs))
+        truth = truth.astype(np.int64)
+        wrong = np.flatnonzero(predicted != truth)
+        shown = wrong[:limit]
+        return MisclassifiedData(
+            *_fields(info), model=self.resolve(key), images=as_images(inputs[shown]), labels=truth[shown],
+            predicted=predicted[shown], wrong=int(wrong.size), points=int(len(inputs)),
+        )
+
     def _curves(self, info: Illustration, wanted: dict[str, dict[str, str]]) -> CurvesData:
         panels = []
         missing = []
@@ -195,6 +248,24 @@ def default_labeller(outputs: np.ndarray) -> Labeller:
     flat = outputs.reshape(len(outputs), -1)
     probabilities = bool(flat.shape[1] == 1 and flat.size and flat.min() >= 0 and flat.max() <= 1)
     return lambda out: class_labels(out, probabilities)
+
+
+def as_images(inputs: np.ndarray) -> np.ndarray:
+    """(N, H, W) or (N, C, H, W) inputs as uint8 pictures, each stretched to 0-255: (N, H, W) grey, or
+    (N, H, W, 3) for three channels; other channel counts are averaged to grey. Sides over IMAGE_SIDE
+    are subsampled, so a figure's data stays small whatever the images' size."""
+    if inputs.ndim == 4:
+        channels = inputs.shape[1]
+        inputs = np.moveaxis(inputs, 1, -1) if channels == 3 else inputs.mean(axis=1)
+    elif inputs.ndim != 3:
+        raise ValueError(f"images must have shape (N, H, W) or (N, C, H, W), got shape {inputs.shape}")
+    step_h, step_w = -(-inputs.shape[1] // IMAGE_SIDE), -(-inputs.shape[2] // IMAGE_SIDE)
+    pictures = np.nan_to_num(inputs[:, ::step_h, ::step_w].astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    axes = tuple(range(1, pictures.ndim))
+    low, high = pictures.min(axis=axes, keepdims=True), pictures.max(axis=axes, keepdims=True)
+    stretched = (pictures - low) / np.where(high > low, high - low, 1.0)
+    images: np.ndarray = np.round(255 * stretched).astype(np.uint8)
+    return images
 
 
 def _classes(labeller: Labeller, outputs: np.ndarray, count: int) -> np.ndarray:

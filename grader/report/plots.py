@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from grader.core.results import Figure, FigureKind
-from grader.probe.figure_requests import ConfusionData, CurvesData, DecisionBoundaryData, PlotData
+from grader.probe.figure_requests import ConfusionData, CurvesData, DecisionBoundaryData, MisclassifiedData, PlotData
 
 DPI = 100
 FIGURE_BUDGET = 120_000  # base64 characters one figure may take; drawn again smaller when over
@@ -75,7 +75,7 @@ def _png(drawer: Callable[[Any, Any], None], plot: PlotData, dpi: float) -> tupl
     from matplotlib.figure import Figure as Canvas
     from PIL import Image
 
-    canvas = Canvas(figsize=_SIZES[type(plot)], dpi=dpi)
+    canvas = Canvas(figsize=_size(plot), dpi=dpi)
     agg = FigureCanvasAgg(canvas)
     drawer(canvas, plot)
     agg.draw()
@@ -148,6 +148,41 @@ def _confusion_caption(plot: ConfusionData) -> str:
     return f"Confusion matrix of `{plot.model}` on {total} points: {right} on the diagonal (correct), {total - right} off it."
 
 
+# ---------------------------------------------------------------- misclassified images
+
+IMAGE_COLUMNS = 8  # images per row of the grid
+
+
+def _draw_misclassified(canvas: Any, plot: MisclassifiedData) -> None:
+    count = len(plot.images)
+    if count == 0:
+        ax = canvas.add_subplot()
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no input was misclassified", ha="center", va="center", fontsize=9)
+        canvas.suptitle(plot.title, fontsize=9)
+        return
+    columns = min(count, IMAGE_COLUMNS)
+    axes = canvas.subplots(-(-count // columns), columns, squeeze=False)
+    canvas.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.86, wspace=0.1, hspace=0.45)
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index < count:
+            image = plot.images[index]
+            ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
+            ax.set_title(f"true {plot.labels[index]}, pred {plot.predicted[index]}", fontsize=6, pad=2,
+                         color=MISCLASSIFIED)
+    canvas.suptitle(plot.title, fontsize=9)
+
+
+def _misclassified_caption(plot: MisclassifiedData) -> str:
+    shown = len(plot.images)
+    first = f"the first {shown} shown" if shown < plot.wrong else "all shown"
+    return (
+        f"Inputs `{plot.model}` misclassified: {plot.wrong} of {plot.points} ({first}), "
+        "each titled with its true and predicted class. Hidden items: for the teaching staff only."
+    )
+
+
 # ---------------------------------------------------------------- recorded curves
 
 
@@ -191,9 +226,18 @@ _DRAWERS: dict[type, tuple[Callable[[Any, Any], None], FigureKind, Callable[[Any
     DecisionBoundaryData: (_draw_boundary, "decision-boundary", _boundary_caption),
     ConfusionData: (_draw_confusion, "confusion-matrix", _confusion_caption),
     CurvesData: (_draw_curves, "curves", _curves_caption),
+    MisclassifiedData: (_draw_misclassified, "misclassified-images", _misclassified_caption),
 }
 _SIZES: dict[type, tuple[float, float]] = {
     DecisionBoundaryData: (4.0, 3.6),
     ConfusionData: (3.2, 3.0),
     CurvesData: (6.4, 2.7),
 }
+
+
+def _size(plot: PlotData) -> tuple[float, float]:
+    """Inches: fixed per kind, except an image grid, which grows a row at a time."""
+    if isinstance(plot, MisclassifiedData):
+        rows = max(1, -(-len(plot.images) // IMAGE_COLUMNS))
+        return 6.4, 0.45 + 0.95 * rows
+    return _SIZES[type(plot)]
