@@ -343,27 +343,6 @@ def test_repeated_items_no_longer_flag_independent_work_and_copies_still_flag():
     assert {o.unit for o in per_item} == {"items"} and {o.points for o in per_item} == {400}
 
 
-def test_the_references_error_rate_sets_the_prior_of_difficulty(tmp_path):
-    false, found = 0, 0
-    for seed in range(5):
-        labels, item_of, predictions = image_class(np.random.default_rng(seed))
-        named = {f"s{i}": p for i, p in enumerate(predictions)} | {"copy": predictions[0].copy()}
-        overlaps = behaviour.error_overlaps(item_records(labels, item_of, named, with_items=False), {"test_digits.py::test_accuracy": 0.03})
-        flagged = {frozenset((o.left, o.right)) for o in overlaps if o.flagged}
-        found += frozenset(("s0", "copy")) in flagged
-        false += len(flagged - {frozenset(("s0", "copy"))})
-    assert (found, false) == (5, 0)
-    calibration = tmp_path / "calibration.json"
-    calibration.write_text(json.dumps({"measured": [
-        {"check": "a::t", "quantity": "accuracy", "data": "hidden draw", "judged": True, "mean": 0.99},
-        {"check": "a::t", "quantity": "accuracy", "data": "notebook test split", "judged": False, "mean": 0.5},
-    ]}))
-    assert behaviour.reference_errors(calibration) == {"a::t": pytest.approx(0.01)}
-    calibration.write_text("{not json")
-    assert behaviour.reference_errors(calibration) == {} == behaviour.reference_errors(tmp_path / "none.json")
-    assert behaviour.smoothing_prior(None) == 1.0 and behaviour.smoothing_prior(0.0) == behaviour.LEAST_PRIOR
-
-
 def test_items_are_stored_compactly_and_read_defensively():
     labels = np.arange(3000) % 10
     record = core_digests.prediction_record("c", "e", labels, labels, np.repeat(np.arange(70000, 70300), 10))

@@ -16,12 +16,6 @@ points; independent students do not, beyond the points that are hard for everyon
   unit is the item, not the input: a model misses an item when it misses any of its copies, and
   shared wrong items are counted. Copies of one hard image are missed together by everyone, so
   counting them one by one multiplies a single coincidence.
-  *The reference's error rate*: q_i is smoothed with a prior of PRIOR_STUDENTS pseudo-students who
-  miss every point at the reference's error rate on the check (from `calibration.json`, when the
-  assignment has one) instead of one pseudo-miss per point: add-one smoothing puts as much weight
-  on every easy point as a whole student puts on the hard ones, which flattens the difficulty
-  exactly where a class of good models is most alike. The prior is not per point: calibration
-  does not keep which hidden points the reference runs miss.
 * **Same parameters.** A digest of each trained model's parameters, exact and up to a
   permutation of hidden units (per parameter, the sorted multiset of its rows, each row's values
   sorted: permuting hidden units permutes rows of one layer and columns of the next).
@@ -32,11 +26,9 @@ points; independent students do not, beyond the points that are hard for everyon
 from __future__ import annotations
 
 import base64
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy.special import pdtrc  # P(X > k), X ~ Poisson
@@ -50,10 +42,6 @@ LEAST_SHARED_ERRORS = 5  # fewer shared wrong points than this are never evidenc
 # approximate (weak models saturate on the same hard points), so a large class of weak models would
 # otherwise reach tiny probabilities on a modest excess.
 LEAST_EXCESS = 2.0
-# Pseudo-students of the smoothing prior when the reference's error rate on a check is known; it is floored
-# at LEAST_PRIOR misses per point, so that a reference that misses nothing still leaves every point possible.
-PRIOR_STUDENTS = 2.0
-LEAST_PRIOR = 0.01
 RARE_OUTPUTS = 0.05  # identical function outputs are evidence when at most this share of the class has them
 
 
@@ -101,13 +89,8 @@ def wrong_labels(record: PredictionRecord) -> np.ndarray:
 # ------------------------------------------------------------------ comparing a class
 
 
-def error_overlaps(
-    predictions: Mapping[str, Sequence[PredictionRecord]], reference_errors: Mapping[str, float] | None = None
-) -> list[ErrorOverlap]:
-    """Every pair's shared wrong points on each (check, draw) both were measured on, with the odds.
-
-    `reference_errors` (check id -> the reference's error rate on its hidden draw, from calibration)
-    sets the smoothing prior of each point's difficulty; without it, one pseudo-miss per point."""
+def error_overlaps(predictions: Mapping[str, Sequence[PredictionRecord]]) -> list[ErrorOverlap]:
+    """Every pair's shared wrong points (or items) on each (check, draw) both were measured on, with the odds."""
     groups: dict[tuple[str, str], list[tuple[str, PredictionRecord]]] = {}
     for submission, records in predictions.items():
         for record in records:
@@ -116,30 +99,8 @@ def error_overlaps(
     found: list[ErrorOverlap] = []
     for (check, _), members in sorted(groups.items()):
         if len(members) > 1:
-            prior = smoothing_prior((reference_errors or {}).get(check))
-            found.extend(_overlaps_of(check, members, FAMILY_ALPHA / max(1, pairs), prior))
+            found.extend(_overlaps_of(check, members, FAMILY_ALPHA / max(1, pairs)))
     return found
-
-
-def reference_errors(calibration: Path) -> dict[str, float]:
-    """Check id -> the reference's mean error rate on its hidden draw, read from `calibration.json`
-    (grader/authoring/calibration.py writes it); {} when there is none or it cannot be read."""
-    try:
-        measured = json.loads(calibration.read_text(encoding="utf-8")).get("measured", [])
-        return {
-            str(m["check"]): 1.0 - float(m["mean"])
-            for m in measured
-            if m.get("quantity") == "accuracy" and m.get("data") == "hidden draw" and m.get("judged", True)
-        }
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return {}
-
-
-def smoothing_prior(reference_error: float | None) -> float:
-    """Pseudo-misses added to every point's count: PRIOR_STUDENTS at the reference's error rate, else 1."""
-    if reference_error is None or not np.isfinite(reference_error):
-        return 1.0
-    return max(PRIOR_STUDENTS * float(np.clip(reference_error, 0.0, 1.0)), LEAST_PRIOR)
 
 
 def shared_items(records: Sequence[PredictionRecord]) -> np.ndarray | None:
@@ -158,9 +119,7 @@ def by_item(wrong: np.ndarray, items: np.ndarray) -> np.ndarray:
     return (counts.T > 0).astype(np.float64)
 
 
-def _overlaps_of(
-    check: str, members: list[tuple[str, PredictionRecord]], alpha: float, prior: float = 1.0
-) -> list[ErrorOverlap]:
+def _overlaps_of(check: str, members: list[tuple[str, PredictionRecord]], alpha: float) -> list[ErrorOverlap]:
     """Every pair of `members` (same check, same draw) with a shared wrong point, vectorised over the pairs."""
     wrong = np.array([wrong_points(record) for _, record in members], dtype=np.float64)  # m × n
     items = shared_items([record for _, record in members])
@@ -169,7 +128,7 @@ def _overlaps_of(
         wrong = by_item(wrong, items)
     errors = wrong.sum(axis=1)
     shared = wrong @ wrong.T
-    u = wrong.sum(axis=0) + prior  # per point: misses in the class, smoothed
+    u = wrong.sum(axis=0) + 1.0  # per point: misses in the class, smoothed
     own = wrong @ u  # Σ_i u_i A_i per member
     left, right = np.triu_indices(len(members), k=1)
     a, b, s = errors[left], errors[right], shared[left, right]
