@@ -35,6 +35,9 @@ def test_optimizer_is_adam_over_the_model(submission):
 @pytest.mark.points(1)
 def test_curves_are_recorded(submission):
     """train_losses and test_accs hold one finite value per epoch, and the training loss went down"""
+    submission.illustrate_curves(
+        "The recorded training curves", {"loss": {"train": "train_losses"}, "accuracy (%)": {"test": "test_accs"}}
+    )
     losses, accs = submission.array("train_losses").reshape(-1), submission.array("test_accs").reshape(-1)
     problems = []
     if losses.size < 2 or losses.size != accs.size:
@@ -67,6 +70,8 @@ def test_model_learnt_from_the_training_images(submission, digits_split):
 def test_accuracy_on_hidden_noisy_images(submission, hidden_digits, digits_split):
     """The trained model is more than 95 % accurate on hidden noisy copies of the test images"""
     X, y, items = hidden_digits
+    submission.illustrate_confusion_matrix("digits_model", X, y, title="Hidden noisy test images: true against predicted digit")
+    submission.illustrate_misclassified("digits_model", X, y, title="Hidden noisy test images the model gets wrong")
     assert_trained(submission, "digits_model", X[:4])
     outputs = submission.forward("digits_model", X)
     assert outputs.shape == (len(X), 10), f"expected shape ({len(X)}, 10), got {outputs.shape}"
