@@ -53,7 +53,6 @@ from grader.probe.probe import Probe
 PARTIAL_FILE = "calibration.partial.jsonl"
 DEFAULT_SEEDS = 20
 DEFAULT_DRAWS = 5
-__all__ = ["linear_variant"]  # kept importable from here for earlier callers
 
 
 class SpecFault(AssignmentError):
