@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from grader.core.assignment import Assignment, AssignmentError, load_assignments
+from grader.core.assignment import Assignment, AssignmentError, load_assignments, with_data_folders
 from grader.core.feedback import AUDIENCES, Audience
 from grader.core.results import Change, SubmissionResult, changes_to_json
 from grader.core.settings import ExecuteSettings
@@ -126,6 +126,7 @@ def grade_folder(
         assignments = [only_assignment(assignments, options.assignment)]
     for assignment in assignments:
         assignment.require_course_secret()
+    settings = with_data_folders(settings, assignments)
     require_kernel(settings.kernel_name)
     sandbox.unsandboxed_reason(settings.sandbox)  # raises SandboxUnavailable under --sandbox required
     gradebook = Gradebook(out / "gradebook.sqlite")

@@ -3,17 +3,21 @@
 Specs import from here only (`from grader.spec import assert_accuracy, ObjectNotFound`); what it
 exports stays stable across releases, while the modules behind it may move. The fixtures a spec
 receives are typed here too: `submission` is a `Probe`, `hidden_rng` a `HiddenRng` (a function of a
-hidden draw's name that returns its NumPy `RandomState`, for `random_state=`).
+hidden draw's name that returns its NumPy `RandomState`, for `random_state=`), `hidden_set` a
+`HiddenSetLoader` (a function of a hidden set's name, `hidden/<name>.npz`, that returns its `HiddenSet`).
 
 The names, by what they are for:
 
-* the fixtures and the submission: `Probe` (`submission`), `HiddenRng` (`hidden_rng`), `CallAnswer`, `TensorInfo`, `OptimizerInfo`,
+* the fixtures and the submission: `Probe` (`submission`), `HiddenRng` (`hidden_rng`), `HiddenSetLoader`
+  (`hidden_set`) and `HiddenSet`, `CallAnswer`, `TensorInfo`, `OptimizerInfo`,
   `TrainingEvidence`, `CellResult`, `Measurement`;
 * what can go wrong asking it: `ObjectNotFound` (no object fits the role), `ProbeError` (the
   student's object raised), `ProbeTimeout`, `KernelDied`;
 * measuring: `class_labels`, `class_scores`, `accuracy`, `assert_accuracy`, `record_accuracy`,
   `wilson_interval`, `assert_trained`, `affine_deviation`, `uses_any`, `activation_modules`,
-  `boundary_cells`, and the operator sets `NONLINEAR_OPS`, `TANH_OPS`, `BOUNDARY_GRID_POINTS`.
+  `boundary_cells`, `distinct_items`, and the operator sets `NONLINEAR_OPS`, `TANH_OPS`, `BOUNDARY_GRID_POINTS`;
+* hidden data from a fixed public dataset: `pixel_noise`, `integer_shifts`, `horizontal_flips` (each
+  returns the perturbed images and the item each came from, for `items=`).
 
 The grader's own code never imports this module (an import-linter contract in pyproject.toml).
 """
@@ -32,10 +36,15 @@ from grader.check.helpers import (
     assert_accuracy,
     assert_trained,
     boundary_cells,
+    distinct_items,
+    horizontal_flips,
+    integer_shifts,
+    pixel_noise,
     record_accuracy,
     uses_any,
     wilson_interval,
 )
+from grader.core.hidden import HiddenSet, HiddenSetLoader
 from grader.core.outputs import class_labels, class_scores
 from grader.core.results import CellResult, Measurement
 from grader.core.secret import HiddenRng
@@ -50,6 +59,8 @@ __all__ = [
     "CallAnswer",
     "CellResult",
     "HiddenRng",
+    "HiddenSet",
+    "HiddenSetLoader",
     "KernelDied",
     "Measurement",
     "ObjectNotFound",
@@ -67,6 +78,10 @@ __all__ = [
     "boundary_cells",
     "class_labels",
     "class_scores",
+    "distinct_items",
+    "horizontal_flips",
+    "integer_shifts",
+    "pixel_noise",
     "record_accuracy",
     "uses_any",
     "wilson_interval",

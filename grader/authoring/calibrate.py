@@ -5,8 +5,11 @@ seed 0 is the notebook as graded; seed k > 0 mixes k into every seed the noteboo
 (`ExecuteSettings.reseed`: its `torch.manual_seed(42)` becomes another seed, with no
 change to the notebook). On each run the hidden checks run on hidden draw 0 (the one
 grading uses) and on draws 1 … M-1 (derived from the course secret like it), against the
-same trained kernel. The usual wrong answers run too: the reference with every activation
-replaced by the identity ("linear") and the released blank notebook ("blank"). Each run's
+same trained kernel. Wrong answers run too, at seed 0 on every draw: those the assignment
+declares in `[[wrong_answers]]` (made from the reference by grader/authoring/wrong_answers.py),
+else the reference with every activation replaced by the identity ("linear"); and always the
+released blank notebook ("blank"). A spec that raises an error of its own (a grader fault) stops
+the calibration after the run it happened in, with the check's message. Each run's
 observations are appended to `calibration.partial.jsonl` as soon as it ends, so an
 interrupted calibration resumes where it stopped; the summary goes to `calibration.json`
 (grader/authoring/calibration.py).
@@ -16,12 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import as_completed
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,10 +39,11 @@ from grader.authoring.calibration import (
     summarise,
     write_calibration,
 )
+from grader.authoring.wrong_answers import linear_variant, make_wrong_answer
 from grader.check.collector import run_checks
-from grader.core.assignment import Assignment, load_assignment
+from grader.core.assignment import Assignment, AssignmentError, load_assignment, with_data_folders
 from grader.core.markers import clean_solution, release_notebook, write_notebook
-from grader.core.results import ExerciseResult
+from grader.core.results import ExerciseResult, SubmissionResult
 from grader.core.settings import ExecuteSettings
 from grader.execute.kernels import KernelSupply, require_kernel
 from grader.grade import grade_submission
@@ -49,15 +53,15 @@ from grader.probe.probe import Probe
 PARTIAL_FILE = "calibration.partial.jsonl"
 DEFAULT_SEEDS = 20
 DEFAULT_DRAWS = 5
-# Activation layers and functions the "linear" wrong answer replaces by the identity. Output layers
-# that turn scores into probabilities (Sigmoid, Softmax) stay: the loss the notebook pairs them with needs them.
-_ACTIVATION_LAYER = re.compile(r"\bnn\.(ReLU6?|LeakyReLU|Tanh|GELU|ELU|SELU|SiLU|Mish|Softplus|PReLU|Hardtanh)\(")
-_ACTIVATION_CALL = re.compile(r"\b(?:torch\.(?:nn\.functional\.)?|F\.)(relu6?|leaky_relu|tanh|gelu|elu|selu|silu|mish|softplus)\(")
+
+
+class SpecFault(AssignmentError):
+    """A spec raised an error of its own while calibrating: a bug in the spec, reported at once."""
 
 
 @dataclass(frozen=True)
 class Run:
-    variant: str  # "reference", "linear", "blank"
+    variant: str  # "reference", "blank", or a wrong answer's name ("linear", or one declared)
     seed: int
 
     @property
@@ -84,13 +88,10 @@ def calibrate_assignment(
         raise ValueError(f"Invalid calibration size {seeds} seeds x {draws} draws: both must be at least 1")
     started = time.perf_counter()
     assignment = load_assignment(folder)
+    settings = with_data_folders(settings, [assignment])
     require_kernel(settings.kernel_name)
     assignment.require_course_secret()
-    reference = nbformat.read(assignment.notebook, as_version=4)
-    notebooks = {"reference": clean_solution(reference), "blank": release_notebook(reference)}
-    linear = linear_variant(notebooks["reference"])
-    if linear is not None:
-        notebooks["linear"] = linear
+    notebooks = variant_notebooks(assignment)
     runs = [Run("reference", seed) for seed in range(seeds)] + [Run(v, 0) for v in notebooks if v != "reference"]
     done = _resume(assignment, draws)
     observations = [o for run in runs for o in done.get(run.key, [])]
@@ -102,33 +103,72 @@ def calibrate_assignment(
             paths[variant] = scratch / variant / f"{assignment.id}.ipynb"
             write_notebook(nb, paths[variant])
         finished = len(runs) - len(pending)
-        for run, found in _run_all(pending, paths, assignment, settings, draws, workers):
-            _append(assignment, draws, run, found)
-            observations += found
-            finished += 1
-            if progress:
-                progress(run, finished, len(runs))
+        with closing(_run_all(pending, paths, assignment, settings, draws, workers)) as ending:
+            for run, found in ending:
+                _stop_on_spec_fault(run, found)
+                _append(assignment, draws, run, found)
+                observations += found
+                finished += 1
+                if progress:
+                    progress(run, finished, len(runs))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    calibration = summarise(assignment, observations, seeds, draws)
+    _require_known_checks(assignment, observations)
+    must_lose = {w.name: w.must_lose for w in assignment.wrong_answers}
+    calibration = summarise(assignment, observations, seeds, draws, must_lose)
     calibration.seconds = round(time.perf_counter() - started, 1)
     write_calibration(calibration, folder)
     (folder / PARTIAL_FILE).unlink(missing_ok=True)
     return calibration
 
 
-def linear_variant(nb: NotebookNode) -> NotebookNode | None:
-    """`nb` with every activation layer and function replaced by the identity; None when it has none."""
-    variant = nbformat.from_dict(json.loads(json.dumps(nb)))
-    changed = False
-    for cell in variant.cells:
-        if cell.cell_type != "code":
-            continue
-        source = _ACTIVATION_LAYER.sub("nn.Identity(", cell.source)
-        source = _ACTIVATION_CALL.sub("torch.nn.Identity()(", source)
-        changed |= source != cell.source
-        cell.source = source
-    return variant if changed else None
+def variant_notebooks(assignment: Assignment) -> dict[str, NotebookNode]:
+    """The notebooks calibrate runs, by variant: the reference, the wrong answers, the blank.
+
+    A declared wrong answer whose transform finds nothing to change in the reference is an
+    AssignmentError: it would only measure the reference again."""
+    reference = nbformat.read(assignment.notebook, as_version=4)
+    solved = clean_solution(reference)
+    notebooks: dict[str, NotebookNode] = {"reference": solved}
+    if not assignment.wrong_answers:
+        linear = linear_variant(solved)
+        if linear is not None:
+            notebooks["linear"] = linear
+    for answer in assignment.wrong_answers:
+        try:
+            variant = make_wrong_answer(solved, answer)
+        except ValueError as exc:
+            raise AssignmentError(f"wrong answer {answer.name!r}: {exc}") from exc
+        if variant is None:
+            raise AssignmentError(
+                f"wrong answer {answer.name!r} ({answer.transform}) changes nothing in {assignment.notebook.name}: "
+                "the reference has nothing that transform applies to; remove it or choose another transform"
+            )
+        notebooks[answer.name] = variant
+    notebooks["blank"] = release_notebook(reference)
+    return notebooks
+
+
+def _stop_on_spec_fault(run: Run, observations: list[Observation]) -> None:
+    """SpecFault, with the check's message, when a check of this run raised an error of its own."""
+    for o in observations:
+        if o.grader_fault:
+            raise SpecFault(
+                f"calibration stopped after {run.variant} at seed {run.seed}: the spec {o.check} raised an error of its "
+                f"own on draw {o.draw} (a bug in the spec, not in the notebook): {o.message}"
+            )
+
+
+def _require_known_checks(assignment: Assignment, observations: list[Observation]) -> None:
+    """AssignmentError for a must_lose entry that names no check the specs have."""
+    known = {o.check for o in observations}
+    for answer in assignment.wrong_answers:
+        unknown = [check for check in answer.must_lose if check not in known]
+        if unknown:
+            raise AssignmentError(
+                f"wrong answer {answer.name!r}: must_lose names {', '.join(unknown)}, which no spec defines; "
+                f"the checks are {', '.join(sorted(known))}"
+            )
 
 
 def settings_for(run: Run, settings: ExecuteSettings) -> ExecuteSettings:
@@ -140,7 +180,7 @@ def settings_for(run: Run, settings: ExecuteSettings) -> ExecuteSettings:
 
 def _run_all(
     pending: list[Run], paths: dict[str, Path], assignment: Assignment, settings: ExecuteSettings, draws: int, workers: int
-) -> Iterator[tuple[Run, list[Observation]]]:
+) -> Generator[tuple[Run, list[Observation]], None, None]:
     """Yield (run, observations) as runs end, `workers` at a time."""
     if workers <= 1 or len(pending) <= 1:
         supply = KernelSupply(settings, expected=len(pending))
@@ -155,8 +195,12 @@ def _run_all(
             executor.submit(_observe_in_worker, run, paths[run.variant], assignment, settings_for(run, settings), draws): run
             for run in pending
         }
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:  # stopped early (a spec fault): the runs not started yet are not run
+            for future in futures:
+                future.cancel()
 
 
 def _observe_in_worker(run: Run, path: Path, assignment: Assignment, settings: ExecuteSettings, draws: int) -> list[Observation]:
@@ -174,18 +218,25 @@ def observe_run(
             later.extend(_observations(run, draw, run_checks(assignment, probe, draw=draw)))
 
     result = grade_submission(submission_at(path.parent, path), [assignment], settings, supply, other_draws, assume=True)
+    if result.status == "grader-error":
+        raise SpecFault(f"calibration stopped: grading {run.variant} at seed {run.seed} failed in the grader: {_why(result)}")
     return _observations(run, 0, result.exercises) + later
+
+
+def _why(result: SubmissionResult) -> str:
+    return result.message or "no message"
 
 
 def _observations(run: Run, draw: int, exercises: list[ExerciseResult]) -> list[Observation]:
     found = []
     for check in (c for e in exercises for c in e.checks):
-        base = Observation(run.variant, run.seed, draw, check.id, check.outcome)
+        message = check.message if check.outcome != "passed" else ""
+        base = Observation(run.variant, run.seed, draw, check.id, check.outcome, message=message, grader_fault=check.grader_fault)
         found.append(base)
         found += [
             dataclasses.replace(
                 base, quantity=m.quantity, value=m.value, count=m.count, data=m.data, lower=m.lower, upper=m.upper,
-                judged=m.judged,
+                judged=m.judged, items=m.items,
             )
             for m in check.measurements
         ]

@@ -7,6 +7,18 @@ passes (with a Wilson 95 % interval), a suggested threshold and what the usual w
 (the reference with its activations removed, the blank notebook) measure. It also records the
 hashes of the reference notebook and the specs (which include the course secret): `grade
 validate` reports a calibration that no longer matches them.
+
+Precision when points share items. A hidden set made of perturbations of fewer distinct images
+(`items=` on `assert_accuracy`) does not hold as many independent observations as points: a model
+that misreads an image misreads most of its perturbations, and what a grade stands for is the
+accuracy on images of the kind, of which the check saw only the distinct ones. The standard error
+of one measurement is therefore the binomial one over the distinct items, sqrt(p(1-p)/k) for k
+items, a design effect of n/k over the n points. This is the limit of an intra-class correlation
+of 1, chosen over estimating the correlation (from one reference, on one draw, it is itself noisy,
+and an underestimate would promise a precision the items cannot give) and over resampling items
+(which needs every point's outcome in calibration.json, not only the proportion); it errs on the
+side of wider intervals. The failure message's 95 % interval (`assert_accuracy`) is computed the
+same way, and `precision` states the half-width of the 95 % interval the items allow.
 """
 
 from __future__ import annotations
@@ -21,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.check.helpers import wilson_interval
+from grader.check.helpers import effective_count, wilson_interval
 from grader.core.assignment import Assignment
 
 CALIBRATION_FILE = "calibration.json"
@@ -45,6 +57,9 @@ class Observation:
     lower: float | None = None
     upper: float | None = None
     judged: bool = True
+    items: int | None = None  # distinct items behind the `count` points (None: every point its own)
+    message: str = ""  # the check's message when it did not pass
+    grader_fault: bool = False  # the spec itself raised: calibrate stops at once
 
 
 @dataclass
@@ -66,7 +81,7 @@ class MeasuredCheck:
     mean: float
     maximum: float
     standard_error: float  # of the mean over runs
-    draw_error: float  # the binomial standard error of one measurement at the mean
+    draw_error: float  # the standard error of one measurement at the mean, over the distinct items when fewer
     passed: int  # reference runs whose value meets the thresholds
     pass_rate: float
     pass_low: float  # Wilson 95 % interval of the pass rate
@@ -75,6 +90,14 @@ class MeasuredCheck:
     suggested_upper: float | None
     wrong: dict[str, float] = field(default_factory=dict)  # wrong-answer variant -> its worst value for a cheat
     separates: bool | None = None  # the thresholds fail every wrong answer measured (None: none measured)
+    items: int | None = None  # distinct items per measurement (None: every point its own)
+    binomial_error: float = 0.0  # what draw_error would be if every point were independent
+    precision: float = 0.0  # half-width of one measurement's 95 % interval: ±1.96 draw errors
+
+    @property
+    def items_for_half_point(self) -> int:
+        """Distinct items one measurement would need for a 95 % interval of ±0.5 points at the mean."""
+        return math.ceil(self.mean * (1 - self.mean) * (Z95 / 0.005) ** 2)
 
     @property
     def in_range(self) -> bool:
@@ -91,10 +114,27 @@ class CheckPassRate:
     passed: int
     low: float
     high: float
+    message: str = ""  # the check's own message in the first run it did not pass
 
     @property
     def flagged(self) -> bool:
         return self.runs > 0 and self.passed / self.runs < PASS_RATE_REQUIRED
+
+
+@dataclass
+class WrongAnswerRate:
+    """How often one wrong answer passes one check."""
+
+    variant: str  # the wrong answer's name: "linear", "blank" or one declared in [[wrong_answers]]
+    check: str
+    runs: int
+    passed: int
+    must_lose: bool  # declared in its must_lose: passing it even once is flagged
+    message: str = ""  # the check's message in the first run it passed (or did not), for the report
+
+    @property
+    def flagged(self) -> bool:
+        return self.must_lose and self.passed > 0
 
 
 @dataclass
@@ -108,10 +148,13 @@ class Calibration:
     pass_rates: list[CheckPassRate]  # every check, on the reference over all its runs
     variants: list[str]  # what ran: "reference" and the wrong answers
     seconds: float = 0.0
+    wrong_answers: list[WrongAnswerRate] = field(default_factory=list)  # every wrong answer on every check
 
     @property
     def flagged(self) -> list[str]:
-        return [rate.check for rate in self.pass_rates if rate.flagged]
+        """The checks the reference fails too often, and those a wrong answer passes that it must lose."""
+        failing = [rate.check for rate in self.pass_rates if rate.flagged]
+        return failing + [r.check for r in self.wrong_answers if r.flagged and r.check not in failing]
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=1) + "\n"
@@ -121,8 +164,11 @@ def notebook_hash(assignment: Assignment) -> str:
     return hashlib.sha256(assignment.notebook.read_bytes()).hexdigest()[:16]
 
 
-def summarise(assignment: Assignment, observations: list[Observation], seeds: int, draws: int) -> Calibration:
-    """The calibration of `assignment` from every run's observations."""
+def summarise(
+    assignment: Assignment, observations: list[Observation], seeds: int, draws: int,
+    must_lose: dict[str, tuple[str, ...]] | None = None,
+) -> Calibration:
+    """The calibration of `assignment` from every run's observations; `must_lose`: wrong answer -> the checks it must fail."""
     reference = [o for o in observations if o.variant == "reference"]
     wrong = [o for o in observations if o.variant != "reference"]
     measured = [
@@ -131,15 +177,36 @@ def summarise(assignment: Assignment, observations: list[Observation], seeds: in
     ]
     rates = []
     for check in sorted({o.check for o in reference}):
-        # one outcome per run: the first observation of the check at each (seed, draw)
-        runs = {(o.seed, o.draw): o.outcome for o in reference if o.check == check}
-        passed = sum(outcome == "passed" for outcome in runs.values())
+        runs = _outcomes(reference, check)
+        passed = sum(o.outcome == "passed" for o in runs)
         low, high = wilson_interval(passed, len(runs))
-        rates.append(CheckPassRate(check, len(runs), passed, low, high))
+        message = next((o.message for o in runs if o.outcome != "passed"), "")
+        rates.append(CheckPassRate(check, len(runs), passed, low, high, message))
     variants = sorted({o.variant for o in observations}, key=lambda v: (v != "reference", v))
-    return Calibration(
+    calibration = Calibration(
         assignment.id, notebook_hash(assignment), assignment.spec_hash(), seeds, draws, measured, rates, variants
     )
+    calibration.wrong_answers = _wrong_answer_rates(wrong, must_lose or {})
+    return calibration
+
+
+def _outcomes(observations: list[Observation], check: str) -> list[Observation]:
+    """One observation per run of `check`: the first at each (seed, draw)."""
+    runs: dict[tuple[int, int], Observation] = {}
+    for o in observations:
+        if o.check == check:
+            runs.setdefault((o.seed, o.draw), o)
+    return list(runs.values())
+
+
+def _wrong_answer_rates(wrong: list[Observation], must_lose: dict[str, tuple[str, ...]]) -> list[WrongAnswerRate]:
+    rates = []
+    for variant, check in sorted({(o.variant, o.check) for o in wrong}):
+        runs = _outcomes([o for o in wrong if o.variant == variant], check)
+        passed = [o for o in runs if o.outcome == "passed"]
+        message = next((o.message for o in runs if o.outcome != "passed"), "")
+        rates.append(WrongAnswerRate(variant, check, len(runs), len(passed), check in must_lose.get(variant, ()), message))
+    return rates
 
 
 def _groups(observations: list[Observation]) -> dict[tuple[str, str, str], list[Observation]]:
@@ -160,7 +227,9 @@ def _measured_check(
     passed = sum(_meets(o.value, first.lower, first.upper) for o in group)
     pass_low, pass_high = wilson_interval(passed, len(group))
     mean = float(values.mean())
-    draw_error = math.sqrt(max(mean * (1 - mean), 0.0) / first.count) if first.count else 0.0
+    binomial_error = math.sqrt(max(mean * (1 - mean), 0.0) / first.count) if first.count else 0.0
+    effective = effective_count(first.count, first.items)
+    draw_error = math.sqrt(max(mean * (1 - mean), 0.0) / effective) if effective else 0.0
     worst_low, worst_high = float(values.min()), float(values.max())
     wrong_values = _wrong_values(check, quantity, data, wrong, first.lower, first.upper)
     return MeasuredCheck(
@@ -172,7 +241,7 @@ def _measured_check(
         draw_error=draw_error, passed=passed, pass_rate=passed / len(group), pass_low=pass_low, pass_high=pass_high,
         suggested_lower=_round_down(worst_low - Z95 * draw_error) if first.lower is not None else None,
         suggested_upper=_round_up(worst_high + Z95 * draw_error) if first.upper is not None else None,
-        wrong=wrong_values,
+        wrong=wrong_values, items=first.items, binomial_error=binomial_error, precision=Z95 * draw_error,
         separates=(
             None if not wrong_values or not first.judged
             else not any(_meets(v, first.lower, first.upper) for v in wrong_values.values())

@@ -21,6 +21,7 @@ import pytest
 from grader.check.helpers import observing_predictions
 from grader.core.assignment import Assignment
 from grader.core.digests import prediction_record
+from grader.core.hidden import HiddenSet, HiddenSetLoader, load_hidden_set
 from grader.core.results import (
     VISIBILITIES,
     CheckOutcome,
@@ -75,6 +76,15 @@ class SpecCollector:
         """`hidden_rng(name)`: the generator of the hidden draw `name`, derived from the course secret."""
         secret = read_secret(self.assignment.folder)
         return lambda name: hidden_generator(secret, self.assignment.id, name, self.draw)
+
+    @pytest.fixture
+    def hidden_set(self) -> HiddenSetLoader:
+        """`hidden_set(name)`: the hidden set `hidden/<name>.npz` (inputs, labels, items), read grader-side."""
+
+        def load(name: str) -> HiddenSet:
+            return load_hidden_set(self.assignment.folder, name)
+
+        return load
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): points the check is worth")

@@ -103,6 +103,22 @@ def wilson_interval(successes: int, count: int, z: float = 1.96) -> tuple[float,
     return max(0.0, centre - spread), min(1.0, centre + spread)
 
 
+def distinct_items(items: np.ndarray | None, count: int) -> int | None:
+    """How many distinct items `items` (the item each of `count` points came from) holds; None without items."""
+    if items is None:
+        return None
+    items = np.asarray(items)
+    if len(items) != count:
+        raise ValueError(f"items has {len(items)} entries for {count} points: give the item of every point")
+    return len(np.unique(items))
+
+
+def effective_count(count: int, items: int | None) -> int:
+    """The number of independent observations a proportion over `count` points from `items` distinct items
+    is worth: the items (see `grader/authoring/calibration.py` for why), else every point."""
+    return min(count, items) if items else count
+
+
 def assert_accuracy(
     submission: ProbeLike,
     predicted: np.ndarray,
@@ -110,14 +126,20 @@ def assert_accuracy(
     what: str,
     above: float | None = None,
     below: float | None = None,
+    items: np.ndarray | None = None,
 ) -> float:
     """Measure the accuracy of `predicted` on `labels` (points described by `what`, e.g. "hidden moons
     points"), file it for the staff and `grade calibrate`, and assert it is above `above` and below
-    `below`. The message gives the 95 % interval of the measurement."""
-    score = accuracy(predicted, labels)
-    submission.measure(Measurement("accuracy", score, len(labels), "hidden draw", above, below))
-    low, high = wilson_interval(int(round(score * len(labels))), len(labels))
-    measured = f"accuracy {score:.1%} (95 % interval {low:.1%}–{high:.1%}) on {len(labels)} {what}"
+    `below`. `items`, when the points are perturbations of fewer distinct items (images), gives the item
+    each point came from. The message gives the 95 % interval of the measurement, over the distinct
+    items when there are fewer items than points."""
+    score = accuracy(predicted, labels, items)  # with items, integrity counts shared mistakes per item
+    distinct = distinct_items(items, len(labels))
+    submission.measure(Measurement("accuracy", score, len(labels), "hidden draw", above, below, items=distinct))
+    effective = effective_count(len(labels), distinct)
+    low, high = wilson_interval(int(round(score * effective)), effective)
+    source = f" from {distinct} distinct items" if distinct is not None and distinct < len(labels) else ""
+    measured = f"accuracy {score:.1%} (95 % interval {low:.1%}–{high:.1%}) on {len(labels)} {what}{source}"
     if above is not None:
         assert score > above, f"{measured}; more than {above:.0%} is required"
     if below is not None:
@@ -125,13 +147,16 @@ def assert_accuracy(
     return score
 
 
-def record_accuracy(submission: ProbeLike, predicted: np.ndarray, labels: np.ndarray, data: str) -> float:
+def record_accuracy(
+    submission: ProbeLike, predicted: np.ndarray, labels: np.ndarray, data: str, items: np.ndarray | None = None
+) -> float:
     """File an accuracy that does not decide the check (e.g. on the notebook's own test split, the data
     an exercise states its criterion on), so that `grade calibrate` can relate it to the hidden draw.
     It is not shown to the integrity stage: shared mistakes are looked for on hidden draws only, the
-    data no student has seen, and one check then carries one record."""
+    data no student has seen, and one check then carries one record. `items` as for `assert_accuracy`."""
     score = float((np.asarray(predicted) == np.asarray(labels)).mean())
-    submission.measure(Measurement("accuracy", score, len(labels), data, judged=False))
+    distinct = distinct_items(items, len(labels))
+    submission.measure(Measurement("accuracy", score, len(labels), data, judged=False, items=distinct))
     return score
 
 
@@ -197,3 +222,49 @@ def boundary_cells(submission: ProbeLike, key: str) -> list[str]:
         for cell in submission.cells_calling(key, grid_points=BOUNDARY_GRID_POINTS)
         if cell.images and cell.status == "ok"
     ]
+
+
+# --------------------------------------------------------------------------- perturbations of public data
+# Hidden data for a fixed public dataset: each image drawn anew from the course secret (`hidden_rng`), so the
+# points a kernel receives are not the public ones. Images are arrays whose last two axes are height and
+# width ((N, H, W) or (N, C, H, W); reshape flat inputs first). Each helper returns the perturbed images and,
+# for each, the index of the image it came from: pass it as `items=` to `assert_accuracy`.
+
+
+def pixel_noise(
+    images: np.ndarray, rng: np.random.RandomState, scale: float, copies: int = 1,
+    low: float | None = None, high: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`copies` noisy versions of every image: Gaussian pixel noise of standard deviation `scale`, clipped
+    to [`low`, `high`] where given; (perturbed images, item of each)."""
+    items = np.repeat(np.arange(len(images)), copies)
+    noisy = images[items] + rng.normal(0.0, scale, size=images[items].shape)
+    if low is not None or high is not None:
+        noisy = np.clip(noisy, low, high)
+    return noisy.astype(images.dtype, copy=False), items
+
+
+def integer_shifts(
+    images: np.ndarray, rng: np.random.RandomState, max_shift: int = 1, copies: int = 1, fill: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """`copies` shifted versions of every image: moved by whole pixels, at most `max_shift` each way along
+    height and width, the uncovered border filled with `fill` (nothing wraps round); (perturbed images, item of each)."""
+    items = np.repeat(np.arange(len(images)), copies)
+    shifted = np.full_like(images[items], fill)
+    moves = rng.randint(-max_shift, max_shift + 1, size=(len(items), 2))
+    height, width = images.shape[-2:]
+    for row, (item, (down, right)) in enumerate(zip(items, moves)):
+        source = images[item][..., max(0, -down) : height - max(0, down), max(0, -right) : width - max(0, right)]
+        shifted[row][..., max(0, down) : max(0, down) + source.shape[-2], max(0, right) : max(0, right) + source.shape[-1]] = source
+    return shifted, items
+
+
+def horizontal_flips(
+    images: np.ndarray, rng: np.random.RandomState, share: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every image, a random `share` of them mirrored left to right: only where a flip keeps the label
+    (photographs of objects, not digits or letters); (perturbed images, item of each)."""
+    flipped = images.copy()
+    chosen = rng.random_sample(len(images)) < share
+    flipped[chosen] = images[chosen][..., ::-1]
+    return flipped, np.arange(len(images))

@@ -93,7 +93,9 @@ def print_calibration(calibration: Calibration) -> None:
             out.print(Text(
                 f"flag: the reference fails {rate.check} in {rate.runs - rate.passed} of {rate.runs} runs "
                 f"(pass rate {rate.passed / rate.runs:.1%}, 95 % interval {rate.low:.1%}-{rate.high:.1%})"
+                + (f": {rate.message}" if rate.message else "")
             ))
+    print_wrong_answers(calibration, out)
     for judged, stated in _stated_pairs(calibration):
         gap = judged.mean - stated.mean
         out.print(Text(
@@ -106,6 +108,34 @@ def print_calibration(calibration: Calibration) -> None:
             out.print(Text(f"flag: {measured.check}: the threshold is stricter than the suggested {_bounds(measured, True)}"))
         if measured.separates is False:
             out.print(Text(f"note: {measured.check}: a wrong answer also passes ({_wrong(measured)})"))
+        if measured.judged and measured.count:
+            out.print(Text(precision_line(measured)))
+
+
+def print_wrong_answers(calibration: Calibration, out: Console) -> None:
+    """Each wrong answer's pass rate on every check, and a flag for a check it passes that it must lose."""
+    for variant in [v for v in calibration.variants if v != "reference"]:
+        rates = [r for r in calibration.wrong_answers if r.variant == variant]
+        passed = ", ".join(f"{r.check.split('::')[-1]} {r.passed}/{r.runs}" for r in rates)
+        out.print(Text(f"wrong answer {variant}: passes {passed or 'no check'}"))
+        for rate in rates:
+            if rate.flagged:
+                out.print(Text(
+                    f"flag: the wrong answer {variant} passes {rate.check}, which it must lose, in {rate.passed} of "
+                    f"{rate.runs} runs" + (f" (when it failed: {rate.message})" if rate.message else "")
+                ))
+
+
+def precision_line(m: MeasuredCheck) -> str:
+    """What precision one measurement reaches, and how many distinct items ±0.5 points at 95 % would take."""
+    distinct = m.items if m.items is not None and m.items < m.count else m.count
+    source = f"{distinct} distinct items ({m.count} points)" if distinct < m.count else f"{m.count} independent points"
+    needed = m.items_for_half_point
+    reach = "reaches ±0.5 points" if distinct >= needed else f"±0.5 points would need {needed} distinct items"
+    return (
+        f"precision: {m.check} on the {m.data}: {source} give ±{m.precision * 100:.1f} points at 95 % "
+        f"around {m.mean:.1%} (binomial over the points: ±{1.96 * m.binomial_error * 100:.1f}); {reach}"
+    )
 
 
 def _stated_pairs(calibration: Calibration) -> list[tuple[MeasuredCheck, MeasuredCheck]]:

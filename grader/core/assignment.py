@@ -15,8 +15,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from grader.core.hidden import HIDDEN_DATA, hidden_files
 from grader.core.schema import SchemaError, check
-from grader.core.secret import SecretMissing, require_secret, secret_digest
+from grader.core.secret import SECRET_FILE, SecretMissing, require_secret, secret_digest
+from grader.core.settings import ExecuteSettings
 
 OBJECT_KINDS = ("module", "function", "tensor", "loss", "optimizer", "value")
 # How a module's outputs may look: exactly out_features; a binary classifier's one logit/probability or two
@@ -24,6 +26,8 @@ OBJECT_KINDS = ("module", "function", "tensor", "loss", "optimizer", "value")
 OUTPUT_CONTRACTS = ("exact", "binary", "classes")
 HIDDEN_SPECS = "specs"  # solutions/<id>/specs: the hidden checks that grade
 PUBLIC_SPECS = "public_specs"  # solutions/<id>/public_specs: checks students run with `grade check`
+# How a declared wrong answer is made from the reference notebook (grader/authoring/wrong_answers.py)
+WRONG_ANSWER_TRANSFORMS = ("linear", "no_training", "replace_layer", "train_on_test")
 
 
 class AssignmentError(ValueError):
@@ -76,6 +80,18 @@ class ObjectSpec:
 
 
 @dataclass(frozen=True)
+class WrongAnswer:
+    """A wrong answer `grade calibrate` makes from the reference ([[wrong_answers]] in assignment.toml)."""
+
+    name: str  # e.g. "no convolution": how calibrate reports it
+    transform: str  # one of WRONG_ANSWER_TRANSFORMS
+    must_lose: tuple[str, ...] = ()  # check ids ("test_x.py::test_y") it must fail in every run
+    layer: str = ""  # replace_layer: the layer class replaced, e.g. "Conv2d"
+    train: tuple[str, ...] = ()  # train_on_test: the training split's variables, e.g. ("X_train", "y_train")
+    test: tuple[str, ...] = ()  # and the test split's, in the same order, e.g. ("X_test", "y_test")
+
+
+@dataclass(frozen=True)
 class Assignment:
     id: str
     title: str
@@ -90,6 +106,10 @@ class Assignment:
     alignment: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # compare_with: a folder of known solutions (earlier terms, published ones), relative to this folder
     compare_with: Path | None = None
+    # [data] folder: course data the kernel may read (read-only), absolute; None without one
+    data_folder: Path | None = None
+    # [[wrong_answers]]: what `grade calibrate` runs beside the reference; () keeps the defaults
+    wrong_answers: tuple[WrongAnswer, ...] = ()
 
     @property
     def specs_dir(self) -> Path:
@@ -110,9 +130,10 @@ class Assignment:
             raise AssignmentError(f"cannot run the hidden checks of {self.id}: {exc}") from None
 
     def spec_hash(self) -> str:
-        """A content hash of assignment.toml, every spec file and the course secret, for reproducibility records."""
+        """A content hash of assignment.toml, every spec file, the hidden sets and the course secret, for
+        reproducibility records."""
         digest = hashlib.sha256()
-        files = [self.folder / "assignment.toml", *sorted(self.specs_dir.rglob("*.py"))]
+        files = [self.folder / "assignment.toml", *sorted(self.specs_dir.rglob("*.py")), *hidden_files(self.folder)]
         for path in files:
             digest.update(path.relative_to(self.folder).as_posix().encode())
             digest.update(_without_comments(path))
@@ -196,7 +217,82 @@ def _assignment(config: dict[str, Any], config_path: Path, folder: Path, noteboo
         environment={str(k): str(v) for k, v in config.get("environment", {}).items()},
         alignment={str(k): tuple(str(h) for h in v) for k, v in config.get("alignment", {}).items()},
         compare_with=folder / _require(config, "compare_with", str, config_path) if "compare_with" in config else None,
+        data_folder=data_folder(config, config_path, folder),
+        wrong_answers=wrong_answers(config, config_path),
     )
+
+
+def data_folder(config: dict[str, Any], where: Path, folder: Path) -> Path | None:
+    """`[data] folder`: an existing folder (relative to the assignment folder, or absolute) that holds
+    nothing hidden; None when the assignment declares none."""
+    table = config.get("data")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise AssignmentError(f"Invalid data {table!r} from {where}: expected a table such as [data] folder = \"data\"")
+    path = (folder / str(_require(table, "folder", str, where, "data"))).resolve()
+    if not path.is_dir():
+        raise AssignmentError(f"Invalid data.folder from {where}: {path} is not a folder")
+    own = folder.resolve()
+    private = [own / HIDDEN_DATA, own / HIDDEN_SPECS, own / SECRET_FILE, own.parent / SECRET_FILE]
+    if any(p == path or path in p.parents or p in path.parents for p in private):
+        raise AssignmentError(
+            f"Invalid data.folder from {where}: {path} would show the kernel hidden specs, hidden sets or the course "
+            "secret; keep the course data in a folder of its own, e.g. solutions/<id>/data"
+        )
+    return path
+
+
+def wrong_answers(config: dict[str, Any], where: Path) -> tuple[WrongAnswer, ...]:
+    """`[[wrong_answers]]`: each declared wrong answer, checked for what its transform needs."""
+    raw = config.get("wrong_answers", [])
+    if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+        raise AssignmentError(f"Invalid wrong_answers from {where}: expected [[wrong_answers]] tables")
+    found = tuple(_wrong_answer(table, where, f"wrong_answers[{i}]") for i, table in enumerate(raw))
+    names = [w.name for w in found]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        raise AssignmentError(f"Invalid wrong_answers from {where}: the name {name!r} is declared twice")
+    return found
+
+
+def _wrong_answer(table: dict[str, Any], where: Path, label: str) -> WrongAnswer:
+    name = _require(table, "name", str, where, label)
+    transform = _require(table, "transform", str, where, label)
+    if transform not in WRONG_ANSWER_TRANSFORMS:
+        raise AssignmentError(
+            f"Invalid {label}.transform {transform!r} from {where}; use one of {', '.join(WRONG_ANSWER_TRANSFORMS)}"
+        )
+    if name in ("reference", "blank"):
+        raise AssignmentError(f"Invalid {label}.name {name!r} from {where}: the name is calibrate's own; choose another")
+    answer = WrongAnswer(
+        name=name,
+        transform=transform,
+        must_lose=_strings(table, "must_lose", where, label),
+        layer=str(table.get("layer", "")),
+        train=_strings(table, "train", where, label),
+        test=_strings(table, "test", where, label),
+    )
+    if transform == "replace_layer" and not answer.layer.isidentifier():
+        raise AssignmentError(f"{where}: {label} (replace_layer) needs layer = the class name, e.g. \"Conv2d\"")
+    if transform == "train_on_test" and (not answer.train or len(answer.train) != len(answer.test)):
+        raise AssignmentError(
+            f"{where}: {label} (train_on_test) needs train and test, the variables of each split in the same order, "
+            'e.g. train = ["X_train", "y_train"] and test = ["X_test", "y_test"]'
+        )
+    return answer
+
+
+def _strings(table: dict[str, Any], key: str, where: Path, label: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise AssignmentError(f"Invalid {label}.{key} {value!r} from {where}: expected a list of strings")
+    return tuple(value)
+
+
+def with_data_folders(settings: ExecuteSettings, assignments: list[Assignment]) -> ExecuteSettings:
+    """`settings` whose kernels may read the data folders of `assignments` (read-only)."""
+    folders = tuple(dict.fromkeys([*settings.data_folders, *(str(a.data_folder) for a in assignments if a.data_folder)]))
+    return replace(settings, data_folders=folders)
 
 
 def load_assignments(solutions_dir: Path) -> list[Assignment]:

@@ -102,6 +102,8 @@ class Measurement:
     lower: float | None = None  # the check requires more than this
     upper: float | None = None  # and less than this
     judged: bool = True  # False: recorded for calibration only, the check's outcome does not depend on it
+    # how many distinct items the points came from (perturbations of one image share it); None: every point its own
+    items: int | None = None
 
 
 @dataclass
@@ -267,7 +269,7 @@ class SubmissionResult:
                         _build(
                             CheckResult,
                             c,
-                            measurements=[_build(Measurement, m) for m in c.get("measurements", []) if isinstance(m, dict)],
+                            measurements=[_measurement(m) for m in c.get("measurements", []) if isinstance(m, dict)],
                         )
                         for c in ex.get("checks", [])
                     ],
@@ -296,6 +298,13 @@ class SubmissionResult:
     @classmethod
     def from_json(cls, text: str) -> SubmissionResult:
         return cls.from_dict(json.loads(text))
+
+
+def _measurement(data: dict[str, Any]) -> Measurement:
+    """A stored measurement; a distinct-item count that is missing or not a positive whole number reads as None."""
+    items = data.get("items")
+    valid = isinstance(items, int) and not isinstance(items, bool) and items > 0
+    return _build(Measurement, data, items=items if valid else None)  # type: ignore[no-any-return]
 
 
 def _build(cls: type, data: dict[str, Any], **nested: Any) -> Any:

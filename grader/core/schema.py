@@ -147,6 +147,17 @@ ASSIGNMENT = Table({
     "objects": table_of(OBJECT),
     "alignment": table_of(list_of(STRING), keys_from="exercises"),
     "environment": table_of(Value('a string (the version, quoted: torch = "2.1")', STRING.accepts)),
+    # [data] folder = "data": course data the kernel may read (what it may hold: grader/core/assignment.py)
+    "data": Table({"folder": STRING}),
+    # [[wrong_answers]]: transformations of the reference that grade calibrate runs (grader/authoring/wrong_answers.py)
+    "wrong_answers": array_of(Table({
+        "name": STRING,
+        "transform": STRING,
+        "must_lose": list_of(STRING),
+        "layer": STRING,
+        "train": list_of(STRING),
+        "test": list_of(STRING),
+    })),
 })
 
 

@@ -53,6 +53,9 @@ class ExecuteSettings:
     # "fork": a batch's kernels are forked from a sandboxed template that has imported the libraries once;
     # "launch": every kernel is a new process that imports them itself (also the fallback where forking fails)
     kernel_start: str = "fork"
+    # course data folders kernels may read ([data] in assignment.toml): bound read-only at their own absolute
+    # path inside the sandbox, and linked by name into each kernel's working folder (`data/digits.npz`)
+    data_folders: tuple[str, ...] = ()
 
     @property
     def isolate(self) -> bool:

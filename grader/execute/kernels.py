@@ -138,6 +138,7 @@ def prepare_kernel(settings: ExecuteSettings, source: template.KernelTemplate | 
     workdir, home, sockets = scratch / "work", scratch / "home", scratch / "ipc"
     for folder in (workdir, home, sockets):
         folder.mkdir()
+    sandbox.link_data_folders(workdir, settings.data_folders)
     _copy_font_cache(home)
     log = tempfile.TemporaryFile()
     token = secrets.token_hex(16)
@@ -164,6 +165,7 @@ def _warm_up(manager: sandbox.SandboxedKernelManager, settings: ExecuteSettings)
 def _fork_kernel(settings: ExecuteSettings, source: template.KernelTemplate) -> PreparedKernel:
     """A kernel forked from the template, in a slot folder of its own (see grader/execute/template.py)."""
     slot = source.new_slot()
+    sandbox.link_data_folders(slot / "work", settings.data_folders)
     log = open(slot / "kernel.log", "w+b")  # noqa: SIM115 - the kernel appends here; closed by PreparedKernel.close
     token = secrets.token_hex(16)
     manager = _kernel_manager(settings, slot / "work", slot, slot)
@@ -188,7 +190,7 @@ def start_template(settings: ExecuteSettings) -> template.KernelTemplate | None:
         # what ipykernel sets before any notebook imports matplotlib; the template imports it earlier
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
-    return template.KernelTemplate(python, environment, font_cache=prebuilt_font_cache())
+    return template.KernelTemplate(python, environment, font_cache=prebuilt_font_cache(), data_folders=settings.data_folders)
 
 
 class KernelSupply:
@@ -258,6 +260,7 @@ def _kernel_manager(settings: ExecuteSettings, workdir: Path, home: Path, socket
         limits=settings.limits,
         writable=[workdir, home, sockets],
         use_bubblewrap=use_bubblewrap,
+        data_folders=settings.data_folders,
         # inside the sandbox there is no network: the grader talks to the kernel over Unix sockets
         transport="ipc" if use_bubblewrap else "tcp",
         ip=str(sockets / "kernel") if use_bubblewrap else "127.0.0.1",

@@ -211,6 +211,17 @@ def python_roots(executable: str) -> list[Path]:
 TOKEN_VARIABLE = "GRADER_KERNEL_TOKEN"
 
 
+def link_data_folders(workdir: Path, data_folders: tuple[str, ...]) -> None:
+    """Link each course data folder into a kernel's working folder under its own name (`data/…`), so that a
+    notebook reading `data/digits.npz` beside it reads the same file while graded. Inside the sandbox the
+    folder is bound read-only at its own absolute path (`bubblewrap_arguments`); without the sandbox the
+    link leads to the folder itself, and nothing but its file permissions keeps it read-only."""
+    for folder in data_folders:
+        link = workdir / Path(folder).name
+        if not link.exists() and not link.is_symlink():  # the first of two folders of the same name wins
+            link.symlink_to(folder, target_is_directory=True)
+
+
 def kill_leftovers(token: str) -> int:
     """SIGKILL every process whose environment carries this kernel's token; return how many.
 
@@ -239,17 +250,20 @@ class SandboxedKernelManager(AsyncKernelManager):
         limits: Limits,
         writable: list[Path],
         use_bubblewrap: bool,
+        data_folders: tuple[str, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.limits = limits
         self.writable = writable
         self.use_bubblewrap = use_bubblewrap
+        self.data_folders = data_folders
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
         if self.use_bubblewrap:
             readable = [p for p in python_roots(cmd[0]) if not any(p == w or w in p.parents for w in self.writable)]
+            readable += [Path(folder) for folder in self.data_folders]
             cmd = bubblewrap_arguments(cmd, self.writable, readable)
         limits = json.dumps(self.limits.rlimits(gpu=gpu_visible()))
         return [sys.executable, "-I", "-S", "-c", _LAUNCHER, limits, "--", *cmd]

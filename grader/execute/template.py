@@ -93,6 +93,7 @@ class KernelTemplate:
         environment: dict[str, str],
         preload: list[str] | None = None,
         font_cache: Path | None = None,
+        data_folders: tuple[str, ...] = (),
     ) -> None:
         self.scratch = Path(tempfile.mkdtemp(prefix="grade-template-"))
         self.slots = self.scratch / "slots"
@@ -105,6 +106,7 @@ class KernelTemplate:
         script = code / "kernel_template.py"
         script.write_text(template_source(), encoding="utf-8")
         readable = [p for p in sandbox.python_roots(python) if not (p == self.scratch or self.scratch in p.parents)]
+        readable += [Path(folder) for folder in data_folders]  # course data, read-only (bound at its own path)
         # what each forked kernel keeps visible when it covers /tmp with its own
         config: dict[str, Any] = {"home": HOME, "keep": [str(p) for p in readable]}
         if preload is not None:
