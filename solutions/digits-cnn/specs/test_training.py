@@ -77,4 +77,4 @@ def test_accuracy_on_hidden_noisy_images(submission, hidden_digits, digits_split
     assert outputs.shape == (len(X), 10), f"expected shape ({len(X)}, 10), got {outputs.shape}"
     _, X_test, _, y_test = digits_split  # the notebook's own test split, for `grade calibrate`
     record_accuracy(submission, class_labels(submission.forward("digits_model", X_test)), y_test, "notebook test split")
-    assert_accuracy(submission, class_labels(outputs), y, "hidden noisy test images", above=DIGITS_ACCURACY)
+    assert_accuracy(submission, class_labels(outputs), y, "hidden noisy test images", above=DIGITS_ACCURACY, items=items)
