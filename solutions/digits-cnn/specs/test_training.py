@@ -5,7 +5,12 @@ import pytest
 
 from grader.spec import accuracy, assert_accuracy, assert_trained, class_labels, record_accuracy
 
-# A provisional threshold until `grade calibrate` measures the reference (see calibration.json).
+# grade calibrate (calibration.json; 20 training seeds x 5 hidden draws of 1800 noisy copies of the 360
+# test images): the reference scores 96.9-98.7 % (mean 97.93 %), passes 100 of 100 runs, suggested
+# threshold 95.0 %. The 360 distinct images limit the precision: one draw's standard error is 0.75
+# points over the images (0.34 if the 1800 copies were independent), ±1.5 points at 95 %. 95 % is the
+# exercise's own criterion and the suggestion. Wrong answers: convolutions that see zeros 7.8 %; never
+# trained fails at assert_trained; trained on the test images 98.9 % (caught by the check above).
 DIGITS_ACCURACY = 0.95
 # The model learnt from the training images: it does at least this well on them, relative to the
 # test images (a model trained on the test split does better on those than on the training ones).
