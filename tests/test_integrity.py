@@ -355,3 +355,27 @@ def test_items_are_stored_compactly_and_read_defensively():
                                          **{k: "" for k in ("submission", "student", "path", "assignment", "assignment_title", "identified_by", "message")},
                                          "status": "graded", "score": 0, "max_score": 0})
     assert loaded.predictions[0].items == "" and core_digests.decode_items(loaded.predictions[0]) is None
+
+
+def test_the_references_runs_say_which_items_are_hard_and_copies_still_flag(tmp_path):
+    """A small class cannot tell which digits are hard; twenty reference runs can (calibration.json's difficulty)."""
+    check = "test_digits.py::test_accuracy"
+    false = {"class only": 0, "with the reference": 0}
+    found = {"class only": 0, "with the reference": 0}
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        labels, item_of, runs = image_class(rng, students=6 + 20)  # 6 students, then 20 reference runs
+        students, reference = runs[:6], runs[6:]
+        named = {f"s{i}": p for i, p in enumerate(students)} | {"copy-of-s0": students[0].copy()}
+        records = item_records(labels, item_of, named)
+        made = [core_digests.prediction_record(check, "ex3", p, labels) for p in reference]
+        calibration = tmp_path / f"calibration-{seed}.json"
+        calibration.write_text(json.dumps({"difficulty": [dataclasses.asdict(d) for d in core_digests.reference_difficulty(made)]}))
+        rates = core_digests.reference_misses(calibration)
+        assert list(rates) == [(check, made[0].draw)] and rates[(check, made[0].draw)].shape == (labels.size,)
+        for how, prior in (("class only", None), ("with the reference", rates)):
+            flagged = {frozenset((o.left, o.right)) for o in behaviour.error_overlaps(records, prior) if o.flagged}
+            found[how] += frozenset(("s0", "copy-of-s0")) in flagged
+            false[how] += len(flagged - {frozenset(("s0", "copy-of-s0"))})
+    assert found == {"class only": 10, "with the reference": 10}
+    assert false["with the reference"] < false["class only"] and false["with the reference"] == 0, false

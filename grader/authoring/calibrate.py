@@ -43,7 +43,7 @@ from grader.authoring.wrong_answers import linear_variant, make_wrong_answer
 from grader.check.collector import run_checks
 from grader.core.assignment import Assignment, AssignmentError, load_assignment, with_data_folders
 from grader.core.markers import clean_solution, release_notebook, write_notebook
-from grader.core.results import ExerciseResult, SubmissionResult
+from grader.core.results import ExerciseResult, PredictionRecord, SubmissionResult
 from grader.core.settings import ExecuteSettings
 from grader.execute.kernels import KernelSupply, require_kernel
 from grader.grade import grade_submission
@@ -220,7 +220,16 @@ def observe_run(
     result = grade_submission(submission_at(path.parent, path), [assignment], settings, supply, other_draws, assume=True)
     if result.status == "grader-error":
         raise SpecFault(f"calibration stopped: grading {run.variant} at seed {run.seed} failed in the grader: {_why(result)}")
-    return _observations(run, 0, result.exercises) + later
+    graded = [_with_record(o, result.predictions) for o in _observations(run, 0, result.exercises)]
+    return graded + later
+
+
+def _with_record(observation: Observation, records: list[PredictionRecord]) -> Observation:
+    """The check's observation on the graded draw with the points it got wrong (for calibration.json's difficulty)."""
+    record = next((r for r in records if r.check == observation.check), None)
+    if record is None or observation.quantity:
+        return observation
+    return dataclasses.replace(observation, wrong=record.wrong, points=record.points, draw_digest=record.draw)
 
 
 def _why(result: SubmissionResult) -> str:

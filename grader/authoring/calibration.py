@@ -35,6 +35,8 @@ import numpy as np
 
 from grader.check.helpers import effective_count, wilson_interval
 from grader.core.assignment import Assignment
+from grader.core.digests import Difficulty, reference_difficulty
+from grader.core.results import PredictionRecord
 
 CALIBRATION_FILE = "calibration.json"
 PASS_RATE_REQUIRED = 0.99  # a check a correct solution fails more often than 1 run in 100 is flagged
@@ -60,6 +62,10 @@ class Observation:
     items: int | None = None  # distinct items behind the `count` points (None: every point its own)
     message: str = ""  # the check's message when it did not pass
     grader_fault: bool = False  # the spec itself raised: calibrate stops at once
+    # on the graded draw (0), the points the run got wrong, as its PredictionRecord (for the integrity stage)
+    wrong: str = ""
+    points: int = 0
+    draw_digest: str = ""
 
 
 @dataclass
@@ -149,6 +155,8 @@ class Calibration:
     variants: list[str]  # what ran: "reference" and the wrong answers
     seconds: float = 0.0
     wrong_answers: list[WrongAnswerRate] = field(default_factory=list)  # every wrong answer on every check
+    # per check, how often the reference's runs missed each point of the graded draw (grader/core/digests.py)
+    difficulty: list[Difficulty] = field(default_factory=list)
 
     @property
     def flagged(self) -> list[str]:
@@ -187,6 +195,10 @@ def summarise(
         assignment.id, notebook_hash(assignment), assignment.spec_hash(), seeds, draws, measured, rates, variants
     )
     calibration.wrong_answers = _wrong_answer_rates(wrong, must_lose or {})
+    calibration.difficulty = reference_difficulty([
+        PredictionRecord(check=o.check, exercise="", draw=o.draw_digest, points=o.points, wrong=o.wrong)
+        for o in reference if o.draw == 0 and o.wrong and not o.quantity
+    ])
     return calibration
 
 

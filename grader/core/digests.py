@@ -2,14 +2,20 @@
 
 The hidden points a model got wrong (`prediction_record`), digests of a model's parameters and of a
 function's outputs on fixed probe points. The integrity stage (grader/integrity/behaviour.py) compares
-them across a class; they are staff-only fields of the result that students never see.
+them across a class; they are staff-only fields of the result that students never see. `grade
+calibrate` also keeps, per check, how often the reference's training runs missed each point of the
+graded hidden draw (`Difficulty`, in calibration.json): which points are hard, known before any
+student is graded.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -89,3 +95,46 @@ def output_digest(role: str, outputs: np.ndarray) -> ObjectDigest:
     """A digest of a function's outputs on the probe points, to the last bit."""
     values = np.ascontiguousarray(outputs)
     return ObjectDigest(role, "outputs", hashlib.sha256(str(values.dtype).encode() + values.tobytes()).hexdigest()[:24], "", int(values.size))
+
+
+@dataclass(frozen=True)
+class Difficulty:
+    """How often the reference's runs (training seeds) missed each point of one check's graded hidden draw."""
+
+    check: str
+    draw: str  # the draw's digest, as in PredictionRecord.draw: a class is compared with it only on the same draw
+    runs: int
+    misses: str  # base64 of one uint8 per point: in how many of the runs the point was missed
+
+
+def reference_difficulty(records: Sequence[PredictionRecord]) -> list[Difficulty]:
+    """The misses per point of the reference's runs, one Difficulty per (check, draw) of `records`."""
+    grouped: dict[tuple[str, str], list[PredictionRecord]] = {}
+    for record in records:
+        grouped.setdefault((record.check, record.draw), []).append(record)
+    found = []
+    for (check, draw), group in sorted(grouped.items()):
+        counts = sum(wrong_points(record).astype(np.int64) for record in group)
+        misses = np.clip(np.asarray(counts), 0, 255).astype(np.uint8)
+        found.append(Difficulty(check, draw, len(group), base64.b64encode(misses.tobytes()).decode()))
+    return found
+
+
+def reference_misses(calibration: Path) -> dict[tuple[str, str], np.ndarray]:
+    """(check, draw) -> in how many of the reference's runs each point was missed, from calibration.json's
+    `difficulty`; {} when there is none or it cannot be read."""
+    try:
+        entries = json.loads(calibration.read_text(encoding="utf-8")).get("difficulty", [])
+        rates = {}
+        for entry in entries:
+            misses = np.frombuffer(base64.b64decode(entry["misses"]), dtype=np.uint8)
+            rates[(str(entry["check"]), str(entry["draw"]))] = misses.astype(np.float64)
+        return rates
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
+
+
+def wrong_points(record: PredictionRecord) -> np.ndarray:
+    """The boolean vector of wrong points of `record`."""
+    bits = np.frombuffer(base64.b64decode(record.wrong), dtype=np.uint8)
+    return np.unpackbits(bits, count=record.points).astype(bool)

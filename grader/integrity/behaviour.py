@@ -16,6 +16,13 @@ points; independent students do not, beyond the points that are hard for everyon
   unit is the item, not the input: a model misses an item when it misses any of its copies, and
   shared wrong items are counted. Copies of one hard image are missed together by everyone, so
   counting them one by one multiplies a single coincidence.
+  *The reference's runs*: where `grade calibrate` kept which points of the graded draw the
+  reference's training runs missed (calibration.json's `difficulty`), each of those runs counts as
+  one more member of the class in q: a class of eight cannot tell which digits are hard, twenty
+  training runs of the reference can. Measured on seven independently written digits notebooks
+  and a planted copy (benchmarks/integrity_digits.py): 5 independent pairs flagged without the
+  runs, 1 with them (two notebooks that follow the exercise's recipe and seeds to the letter train
+  the very same model), the planted copy flagged either way.
 * **Same parameters.** A digest of each trained model's parameters, exact and up to a
   permutation of hidden units (per parameter, the sorted multiset of its rows, each row's values
   sorted: permuting hidden units permutes rows of one layer and columns of the next).
@@ -33,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import pdtrc  # P(X > k), X ~ Poisson
 
-from grader.core.digests import decode_items
+from grader.core.digests import decode_items, wrong_points
 from grader.core.results import ObjectDigest, PredictionRecord
 
 FAMILY_ALPHA = 1e-3  # chance that any independent pair of a class is flagged (Bonferroni over the pairs)
@@ -76,12 +83,6 @@ class SameObject:
 # ------------------------------------------------------------------ records (grader side, at check time)
 
 
-def wrong_points(record: PredictionRecord) -> np.ndarray:
-    """The boolean vector of wrong points of `record`."""
-    bits = np.frombuffer(base64.b64decode(record.wrong), dtype=np.uint8)
-    return np.unpackbits(bits, count=record.points).astype(bool)
-
-
 def wrong_labels(record: PredictionRecord) -> np.ndarray:
     return np.frombuffer(base64.b64decode(record.wrong_labels), dtype=np.uint8)
 
@@ -89,8 +90,15 @@ def wrong_labels(record: PredictionRecord) -> np.ndarray:
 # ------------------------------------------------------------------ comparing a class
 
 
-def error_overlaps(predictions: Mapping[str, Sequence[PredictionRecord]]) -> list[ErrorOverlap]:
-    """Every pair's shared wrong points (or items) on each (check, draw) both were measured on, with the odds."""
+def error_overlaps(
+    predictions: Mapping[str, Sequence[PredictionRecord]],
+    reference: Mapping[tuple[str, str], np.ndarray] | None = None,
+) -> list[ErrorOverlap]:
+    """Every pair's shared wrong points (or items) on each (check, draw) both were measured on, with the odds.
+
+    `reference`: (check, draw) -> in how many of the reference's calibration runs each point was missed
+    (`grader.core.digests.reference_misses`): each run counts as one more student of the class, so that
+    a small class still knows which points are hard."""
     groups: dict[tuple[str, str], list[tuple[str, PredictionRecord]]] = {}
     for submission, records in predictions.items():
         for record in records:
@@ -99,7 +107,8 @@ def error_overlaps(predictions: Mapping[str, Sequence[PredictionRecord]]) -> lis
     found: list[ErrorOverlap] = []
     for (check, _), members in sorted(groups.items()):
         if len(members) > 1:
-            found.extend(_overlaps_of(check, members, FAMILY_ALPHA / max(1, pairs)))
+            misses = (reference or {}).get((check, members[0][1].draw))
+            found.extend(_overlaps_of(check, members, FAMILY_ALPHA / max(1, pairs), misses))
     return found
 
 
@@ -119,16 +128,23 @@ def by_item(wrong: np.ndarray, items: np.ndarray) -> np.ndarray:
     return (counts.T > 0).astype(np.float64)
 
 
-def _overlaps_of(check: str, members: list[tuple[str, PredictionRecord]], alpha: float) -> list[ErrorOverlap]:
+def _overlaps_of(
+    check: str, members: list[tuple[str, PredictionRecord]], alpha: float, misses: np.ndarray | None = None
+) -> list[ErrorOverlap]:
     """Every pair of `members` (same check, same draw) with a shared wrong point, vectorised over the pairs."""
     wrong = np.array([wrong_points(record) for _, record in members], dtype=np.float64)  # m × n
     items = shared_items([record for _, record in members])
     per_input = wrong
+    prior = misses if misses is not None and misses.shape == (wrong.shape[1],) else None
     if items is not None:
         wrong = by_item(wrong, items)
+        if prior is not None:  # an item as hard as its hardest copy
+            prior = np.array([prior[items == item].max(initial=0.0) for item in range(wrong.shape[1])])
     errors = wrong.sum(axis=1)
     shared = wrong @ wrong.T
     u = wrong.sum(axis=0) + 1.0  # per point: misses in the class, smoothed
+    if prior is not None:
+        u = u + prior  # and the reference's runs, one student each
     own = wrong @ u  # Σ_i u_i A_i per member
     left, right = np.triu_indices(len(members), k=1)
     a, b, s = errors[left], errors[right], shared[left, right]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.core.assignment import Assignment
+from grader.core.digests import reference_misses
 from grader.core.results import SubmissionResult
 from grader.integrity.behaviour import ErrorOverlap, SameObject, error_overlaps, same_objects
 from grader.integrity.code_documents import (
@@ -39,6 +40,7 @@ SIMILARITY_THRESHOLD = 0.85  # share of the smaller side's fingerprints found in
 LEAST_SHARED = 12  # fingerprints a flagged pair shares at least (a short exercise is no evidence)
 COMMON_SHARE, COMMON_LEAST = 0.2, 12  # code in more than 20 % (and more than 12) of the class is the course's
 KNOWN_COMMON_SHARE = 0.5  # against a known solution, only code most of the class has is common
+CALIBRATION_FILE = "calibration.json"  # beside assignment.toml, written by grade calibrate (grader/authoring/)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ def check_integrity(
         known += known_documents(folder, list(assignments))
     templates = [d for a in graded if (d := template_document(a)) is not None]
     matches, code_pairs = code_matches(documents, known, templates)
-    overlaps = error_overlaps({r.submission: r.predictions for r in results if r.predictions})
+    reference = {key: rates for a in graded for key, rates in reference_misses(a.folder / CALIBRATION_FILE).items()}
+    overlaps = error_overlaps({r.submission: r.predictions for r in results if r.predictions}, reference)
     same = same_objects({r.submission: r.digests for r in results if r.digests})
     pairs = _combine(matches, [o for o in overlaps if o.flagged], same)
     return IntegrityReport(
