@@ -510,3 +510,14 @@ def test_index_shows_flags_histogram_item_analysis_and_a_sortable_table():
 def test_index_in_student_mode_says_the_reports_are_the_student_view():
     page = PageText(render_index([graded_result()], "student"))
     assert "The reports linked here are the student view" in page.text
+
+
+def test_a_new_grader_version_is_named_as_the_reason_of_a_regrade() -> None:
+    import dataclasses
+
+    from grader.review.changes import reason
+
+    old = graded_result()
+    new = dataclasses.replace(old, grader_version="0.2.0")
+    assert reason(old, new) == "grader changed (0.1.0 → 0.2.0)"
+    assert reason(old, dataclasses.replace(old)) == "re-graded with nothing changed (--force)"

@@ -37,7 +37,7 @@ def reason(old: SubmissionResult, new: SubmissionResult) -> str:
         for label, changed in (
             ("spec changed", old.spec_hash != new.spec_hash),
             ("notebook changed", old.notebook_hash != new.notebook_hash),
-            ("grader changed", old.grader_version != new.grader_version),
+            (f"grader changed ({old.grader_version} → {new.grader_version})", old.grader_version != new.grader_version),
             ("seed changed", seeds[0] != seeds[1]),
         )
         if changed
