@@ -245,3 +245,67 @@ def test_late_policy_applies_without_regrading_and_the_report_says_how(canvas):
     assert (rows["101"]["score"], rows["101"]["late_penalty"], rows["101"]["submitted_at"]) == ("3.2", "0.8", "2025-03-03T01:00+00:00")
     html = (out / "smithjane_LATE_101_5007_mini-1" / "report.html").read_text(encoding="utf-8")
     assert "of the maximum score taken off" in html and "smithjane_101_5001_mini.ipynb" in html
+
+
+def _moodle_split(path):
+    """The participant id Moodle's feedback import reads from a zip path (importziplib.php's rule)."""
+    for part in path.split("/"):
+        info = part.split("_", 4)
+        if len(info) >= 4 and info[1].isdigit() and (info[2], info[3]) == ("assignsubmission", "file"):
+            return info[1]
+    return None
+
+
+def test_moodle_feedback_zip_holds_one_student_report_per_participant(tmp_path):
+    from grader.core.feedback import for_audience
+    from grader.report.html import render_submission
+
+    when = (2025, 3, 1, 12, 0, 0)
+    download = _zip(tmp_path / "moodle.zip", [
+        ("Jane Smith_4242_assignsubmission_file_/mini.ipynb", _notebook_text(SOLVED), when),
+        ("Ann_Lee Jones_4243_assignsubmission_file_/mini.ipynb", _notebook_text(HALF), when),
+    ])
+    plain = tmp_path / "plain"
+    write(HALF, plain / "bob" / "mini.ipynb")
+    out = tmp_path / "out"
+    for source in (download, plain):
+        assert main([str(source), "--out", str(out), "--solutions", str(FIXTURE_SOLUTIONS), "--quiet"]) == 0
+
+    assert main(["export", str(out), "--format", "moodle-feedback", "--dry-run"]) == 0
+    assert not (out / "moodle-feedback-mini.zip").exists()
+    assert main(["export", str(out), "--format", "moodle-feedback"]) == 0
+    with zipfile.ZipFile(out / "moodle-feedback-mini.zip") as bundle:
+        names = sorted(bundle.namelist())
+        reports = {name: bundle.read(name).decode("utf-8") for name in names}
+    # A name's underscore would split where Moodle splits the folder name; the intake reads it back as a space.
+    assert names == [
+        "Ann Lee Jones_4243_assignsubmission_file_/feedback.html",
+        "Jane Smith_4242_assignsubmission_file_/feedback.html",
+    ]
+    assert [_moodle_split(name) for name in names] == ["4243", "4242"]
+    assert [parse_lms_name(name).student for name in names] == ["4243", "4242"]
+    results = {r.student: r for r in Gradebook(out / "gradebook.sqlite").results()}
+    assert reports[names[1]] == render_submission(results["4242"], "student")
+    assert reports[names[1]] != render_submission(results["4242"], "ta")
+    assert for_audience(results["4242"], "student").score == 4 and for_audience(results["4243"], "student").score == 2
+
+    # With the grading worksheet, the names are Moodle's own, and only its participants are written.
+    sheet = tmp_path / "worksheet.csv"
+    sheet.write_text("Identifier,Full name,Grade\nParticipant 4242,Jane Q. Smith,\n", encoding="utf-8")
+    target = tmp_path / "feedback.zip"
+    assert main(["export", str(out), "--format", "moodle-feedback", "--gradebook", str(sheet), "--output", str(target)]) == 0
+    with zipfile.ZipFile(target) as bundle:
+        assert bundle.namelist() == ["Jane Q. Smith_4242_assignsubmission_file_/feedback.html"]
+    first = target.read_bytes()
+    assert main(["export", str(out), "--format", "moodle-feedback", "--gradebook", str(sheet), "--output", str(target)]) == 0
+    assert target.read_bytes() == first  # the same results give the same zip
+
+
+def test_moodle_feedback_zip_refuses_a_file_that_is_no_worksheet(tmp_path, capsys):
+    out = tmp_path / "out"
+    write(HALF, tmp_path / "plain" / "bob" / "mini.ipynb")
+    assert main([str(tmp_path / "plain"), "--out", str(out), "--solutions", str(FIXTURE_SOLUTIONS), "--quiet"]) == 0
+    sheet = tmp_path / "grades.csv"
+    sheet.write_text("student,score\nbob,1\n", encoding="utf-8")
+    assert main(["export", str(out), "--format", "moodle-feedback", "--gradebook", str(sheet)]) == 2
+    assert "is not a Moodle grading worksheet (it needs the columns 'Identifier' and 'Full name')" in capsys.readouterr().err

@@ -14,6 +14,7 @@ from grader.core.feedback import AUDIENCES
 from grader.intake.lateness import read_extensions
 from grader.pipeline import apply_extensions
 from grader.review.export import FORMATS, Export, export_grades
+from grader.review.moodle_feedback import export_moodle_feedback
 from grader.review.serve import LOOPBACK, ServeOptions, serve
 
 USAGE_ERROR = 2
@@ -86,8 +87,15 @@ def add_export_parser(commands: Any) -> None:
         ),
     )
     parser.add_argument("out", type=Path, help="a results folder written by `grade FOLDER --out OUT`")
-    parser.add_argument("--format", choices=FORMATS, required=True, help="canvas: gradebook CSV; moodle: grading worksheet; csv: plain")
-    parser.add_argument("--gradebook", type=Path, default=None, metavar="FILE", help="the file the LMS exported (needed for canvas and moodle)")
+    parser.add_argument(
+        "--format", choices=(*FORMATS, "moodle-feedback"), required=True,
+        help="canvas: gradebook CSV; moodle: grading worksheet; csv: plain; "
+        "moodle-feedback: the zip of student reports for Moodle's 'Upload multiple feedback files in a zip'",
+    )
+    parser.add_argument(
+        "--gradebook", type=Path, default=None, metavar="FILE",
+        help="the file the LMS exported (needed for canvas and moodle; with moodle-feedback, the worksheet gives the names)",
+    )
     parser.add_argument("--assignment", default=None, metavar="ID", help="which assignment (needed when OUT has several)")
     parser.add_argument("--column", default=None, help="the LMS column to fill (default: the one named like the assignment; Moodle: Grade)")
     parser.add_argument("--output", type=Path, default=None, metavar="FILE", help="where to write (default: OUT/export-FORMAT-ASSIGNMENT.csv)")
@@ -113,6 +121,8 @@ def export_command(args: argparse.Namespace) -> int:
         if args.extensions is not None:
             changed = apply_extensions(args.out, read_extensions(args.extensions), args.feedback)
             console.print(f"extensions recorded: {changed} result(s) settled again under the late policy")
+        if args.format == "moodle-feedback":
+            return _feedback_zip(args, console)
         export = export_grades(
             args.out, args.format, args.gradebook, args.assignment, args.column, args.output, args.dry_run, args.comments
         )
@@ -124,6 +134,18 @@ def export_command(args: argparse.Namespace) -> int:
         console.print(f"[yellow]not in the LMS file:[/] {escape(', '.join(export.unmatched))}")
     verb = "wrote" if export.written else "would write (dry run)"
     console.print(f"{verb} {escape(str(export.path))}: {len(export.changes)} grade(s) change in {escape(export.column)!s}")
+    return 0
+
+
+def _feedback_zip(args: argparse.Namespace, console: Console) -> int:
+    written = export_moodle_feedback(args.out, args.assignment, args.gradebook, args.output, args.dry_run)
+    if written.unmatched:
+        console.print(f"[yellow]no Moodle participant id (left out):[/] {escape(', '.join(written.unmatched))}")
+    verb = "wrote" if written.written else "would write (dry run)"
+    console.print(
+        f"{verb} {escape(str(written.path))}: the student-view reports of {len(written.folders)} participant(s) of "
+        f"{escape(written.assignment)}; upload it under 'Upload multiple feedback files in a zip'"
+    )
     return 0
 
 

@@ -71,7 +71,7 @@ def export_grades(
         raise ExportError(f"Invalid format {fmt!r}: use one of {', '.join(FORMATS)}")
     if fmt != "csv" and lms_file is None:
         raise ExportError(f"--format {fmt} fills the gradebook file {fmt.capitalize()} exported: pass it with --gradebook FILE")
-    chosen, results = _results(out, assignment)
+    chosen, results = assignment_results(out, assignment)
     target = output or out / f"export-{fmt}-{chosen}.csv"
     if lms_file is None:
         return _plain(results, chosen, target, dry_run)
@@ -86,7 +86,8 @@ def export_grades(
     return export
 
 
-def _results(out: Path, assignment: str | None) -> tuple[str, dict[str, SubmissionResult]]:
+def assignment_results(out: Path, assignment: str | None) -> tuple[str, dict[str, SubmissionResult]]:
+    """The assignment to export (the only one in `out`'s gradebook when None) and its reviewed results by student."""
     results = [r for r in ReviewBook(out / "gradebook.sqlite").results() if r.assignment]
     known = sorted({r.assignment for r in results})
     if assignment is None and len(known) == 1:
