@@ -139,7 +139,9 @@ def _overlaps_of(
     if items is not None:
         wrong = by_item(wrong, items)
         if prior is not None:  # an item as hard as its hardest copy
-            prior = np.array([prior[items == item].max(initial=0.0) for item in range(wrong.shape[1])])
+            hardest = np.zeros(wrong.shape[1])
+            np.maximum.at(hardest, items, prior)
+            prior = hardest
     errors = wrong.sum(axis=1)
     shared = wrong @ wrong.T
     u = wrong.sum(axis=0) + 1.0  # per point: misses in the class, smoothed
