@@ -24,6 +24,14 @@ resolved **as of its exercise's section**, not from the notebook's final state:
    the exercise's tagged cells, then the last one the window's cells use (by
    name, or for a model by calling it), then a name the assignment asks for,
    then the last one bound.
+4. *Functions by meaning.* A function role's candidate fits only when a trial
+   call on the role's input returns a tensor; one of no arguments over a single
+   global tensor is called with that global bound to the input (in a copy of its
+   globals); a plotting helper never wins over a function that fits. Where no
+   function fits, an inline expression of the exercise's cells on one tensor
+   (grader/probe/expressions.py) is re-evaluated as a function of that tensor;
+   where nothing fits, the named function is still graded, so that the checks
+   say why it fails.
 
 The object is then graded in its final state (a model trained further later is
 graded as trained): probes address it by handle ("@n"), not by name. Every
