@@ -58,15 +58,22 @@ CASES = {
 
 
 def _tanh_checks():
-    spec = importlib.util.spec_from_file_location("spec_test_tanh_roles", SPECS / "test_tanh.py")
+    """The hidden tanh checks, then the public one (solutions/…/public_specs)."""
+    return [getattr(_spec_module(SPECS / "test_tanh.py"), name) for name in CHECKS] + [
+        _spec_module(SPECS.parent / "public_specs" / "test_public.py").test_tanh_returns_a_tensor_of_the_same_shape
+    ]
+
+
+def _spec_module(path):
+    spec = importlib.util.spec_from_file_location(f"spec_{path.parent.name}_{path.stem}_roles", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return [getattr(module, name) for name in CHECKS]
+    return module
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))
 def graded(request, tmp_path_factory):
-    """(case, probe, outcome of each tanh check: "passed", "failed: …" or "not found: …")."""
+    """(case, probe, outcome of each tanh check, hidden then public: "passed", "failed: …" or "not found: …")."""
     nb = notebook(
         code(IMPORTS),
         new_markdown_cell("## 6. Replicate tanh in pure PyTorch"),
@@ -93,7 +100,7 @@ def _outcome(check, probe) -> str:
 
 def _plot_and_function(probe, outcomes):
     """plot_tanh() (no argument, draws) and tanh_func(x): graded on tanh_func, plot_tanh never run."""
-    assert outcomes == ["passed"] * 3
+    assert outcomes == ["passed"] * 4
     resolution = probe.resolutions["tanh"]
     assert resolution.found == "tanh_func"
     assert "`plot_tanh` (cell 4): a plotting function that takes no argument" in resolution.detail
@@ -101,7 +108,7 @@ def _plot_and_function(probe, outcomes):
 
 def _over_a_global(probe, outcomes):
     """def tanh(): … over the global x: called with x bound to the input in a copy of its globals."""
-    assert outcomes == ["passed"] * 3
+    assert outcomes == ["passed"] * 4
     resolution = probe.resolutions["tanh"]
     assert resolution.found == "tanh" and "called with its global tensor `x` bound to the input" in resolution.detail
     assert probe.kernel.request("describe", name="x")["shape"] == [20]  # the student's x is untouched
@@ -110,13 +117,14 @@ def _over_a_global(probe, outcomes):
 
 def _inline(probe, outcomes):
     """tanh_A = <formula on A>: re-evaluated on the input, quoted in the report."""
-    assert outcomes == ["passed"] * 3
+    assert outcomes == ["passed"] * 4
     _assert_inline(probe)
 
 
 def _wrong_inline(probe, outcomes):
     """A wrong formula written inline is found and fails the value checks (not "not found")."""
-    assert all(o.startswith("failed:") for o in outcomes) and "tanh(-10.00) gave" in outcomes[0], outcomes
+    assert all(o.startswith("failed:") for o in outcomes[:3]) and "tanh(-10.00) gave" in outcomes[0], outcomes
+    assert outcomes[3] == "passed"  # the public check only asks for a tensor of the input's shape
     _assert_inline(probe)
 
 
@@ -161,6 +169,6 @@ def test_the_builtin_written_inline_still_fails_the_structural_check(tmp_path):
     assignment = dataclasses.replace(assignment, objects={"tanh": assignment.objects["tanh"]})
     for live in live_kernel(nb, tmp_path):
         probe = Probe(live, assignment, live.result.cells, exercise_starts(nb, assignment, live.result.cells))
-        outcomes = [_outcome(check, probe) for check in _tanh_checks()]
+        outcomes = [_outcome(check, probe) for check in _tanh_checks()[:3]]
         assert probe.resolve("tanh") == "tanh_A"
         assert all(o.startswith("failed: your tanh calls the built-in tanh") for o in outcomes), outcomes

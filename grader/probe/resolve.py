@@ -220,10 +220,11 @@ class Resolver:
         _, _, chosen, handle = max(fitting, key=lambda entry: entry[:2])
         tagged = any(cell.index == chosen.cell and spec.exercise in cell.tags for cell in self.cells)
         passed = [self._passed_over(c) for c in functions[:5]]
+        title = self.assignment.exercise_title(spec.exercise)
+        where = f"in the section of {title}" if spec.exercise in self.starts else f"in a cell tagged {spec.exercise}"
         detail = (
-            f"the expression `{chosen.text}` in cell {chosen.cell} (in the section of "
-            f"{self.assignment.exercise_title(spec.exercise)}), re-evaluated with the tensor `{chosen.variable}` "
-            f"bound to the input: no function there takes the input"
+            f"the expression `{chosen.text}` in cell {chosen.cell} ({where}), re-evaluated with the tensor "
+            f"`{chosen.variable}` bound to the input: no function there takes the input"
         )
         return Resolution(
             object=spec.key,
