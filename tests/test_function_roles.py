@@ -42,8 +42,13 @@ def tanh():
 plt.plot(x, tanh())
 """
 INLINE = f"A = torch.arange(-10, 10, 1.)\ntanh_A = {FORMULA.format(v='A')}\nplt.plot(A, tanh_A)"
-WRONG_INLINE = "A = torch.arange(-10, 10, 1.)\ntanh_A = torch.exp(A) - torch.exp(-A) / torch.exp(A) + torch.exp(-A)\nplt.plot(tanh_A)"
-NUMPY = "def tanh(x):\n    return (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))\n\nA = torch.arange(-10, 10, 1.)\nplt.plot(tanh(A))"
+WRONG_INLINE = (  # the precedence typo of the real-world tanh-typo, inline
+    "A = torch.arange(-10, 10, 1.)\ntanh_A = torch.exp(A) - torch.exp(-A) / torch.exp(A) + torch.exp(-A)\nplt.plot(tanh_A)"
+)
+NUMPY = (
+    "def tanh(x):\n    return (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))\n\n"
+    "A = torch.arange(-10, 10, 1.)\nplt.plot(tanh(A))"
+)
 # after the tanh exercise: a tensor expression of the next exercise must not stand for tanh
 SPIRALS = "X_spirals = torch.randn(10, 2)\nscaled = torch.sigmoid(X_spirals)"
 
