@@ -15,7 +15,9 @@ and at the points tests/realworld/expected.toml declares (the object's variable 
   and how far they are from an affine map on random probe points;
 * losses: their class and their value on probe inputs; optimizers: the parameters they update;
 * tanh: values and autograd gradient against the true tanh, whether the built-in tanh operator is
-  dispatched or named in its source, shape and dtype on a 2-D input;
+  dispatched or named in its source, shape and dtype on a 2-D input (where expected.toml says the
+  answer is a function of no arguments over a global, `bind`, or an inline `expression` on a tensor
+  `variable`, that is what is run, with the global or the variable set to the input);
 * the spirals split: shapes and dtypes.
 
 A forward hook on every module records, per cell, which models were run on a grid of points (the
@@ -294,14 +296,25 @@ def _measure_call_tanh(function, array):
     return entry
 
 
-def _measure_function(obj):
+def _measure_function(obj, how):
+    """tanh's answer, however the student wrote it (`how`, from expected.toml): a function of the input;
+    {"bind": "x"}: a function of no arguments over the global x, run with x set to the input in a copy
+    of its globals; {"expression": "...", "variable": "A"}: a statement's value, run with A set to it."""
     result = {"type": type(obj).__name__}
     try:
-        result["source"] = _inspect.getsource(obj)
+        result["source"] = _inspect.getsource(obj) if "expression" not in how else how["expression"]
     except Exception:
         result["source"] = ""
-    result["probe"] = _measure_call_tanh(obj, TANH_PROBE)
-    result["grid"] = _measure_call_tanh(obj, TANH_GRID)
+    function = obj
+    if "bind" in how:
+        def function(x, _f=obj, _name=how["bind"]):
+            scope = dict(_f.__globals__)
+            scope[_name] = x
+            return type(_f)(_f.__code__, scope)()
+    elif "expression" in how:
+        function = eval("lambda " + how["variable"] + ": (" + how["expression"] + ")", dict(get_ipython().user_ns))
+    result["probe"] = _measure_call_tanh(function, TANH_PROBE)
+    result["grid"] = _measure_call_tanh(function, TANH_GRID)
     return result
 
 
@@ -310,7 +323,7 @@ def _measure_roles(requests):
     out = {}
     try:
         namespace = get_ipython().user_ns
-        for role, name, kind in requests:
+        for role, name, kind, how in requests:
             if name not in namespace:
                 out[role] = {"missing": name}
                 continue
@@ -324,7 +337,7 @@ def _measure_roles(requests):
                 elif kind == "optimizer":
                     out[role] = _measure_optimizer(obj)
                 elif kind == "function":
-                    out[role] = _measure_function(obj)
+                    out[role] = _measure_function(obj, how)
                 else:
                     out[role] = _measure_tensor(obj)
             except Exception as exc:
@@ -373,9 +386,10 @@ def run_notebook(name: str, roles: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Execute one notebook with the measurements at the declared cells; return what was measured."""
     started = time.perf_counter()
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-    at: dict[int, list[tuple[str, str, str]]] = {}
+    at: dict[int, list[tuple[str, str, str, dict[str, str]]]] = {}
     for role, where in roles.items():
-        at.setdefault(int(where["after_cell"]), []).append((role, where["name"], ROLE_KINDS[role]))
+        how = {key: str(where[key]) for key in ("bind", "expression", "variable") if key in where}
+        at.setdefault(int(where["after_cell"]), []).append((role, where["name"], ROLE_KINDS[role], how))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = cpu_only(cell.source)

@@ -14,6 +14,7 @@ objects on inputs the grader sends and reports what came out.
 import inspect
 import json
 import random
+import re
 import sys
 import time
 import traceback
@@ -215,8 +216,132 @@ def assess(spec, handles, model=""):
         if answer["misfit"] is None and spec["kind"] == "optimizer" and target is not None:
             answer["covers"] = _coverage(value, target)
         if answer["misfit"] is None and spec["kind"] == "function":
-            answer["name"] = getattr(value, "__name__", "")
+            try:
+                answer.update(_fit_function(value, spec))
+            except Exception as exc:  # a signature or code object the student made strange
+                answer.update(name=str(getattr(value, "__name__", "")), trial="could not be tried: %s" % str(exc)[:200])
         answers[handle] = answer
+    return answers
+
+
+# ---------------------------------------------------------------- functions by meaning
+
+_PLOTTING = re.compile(r"(plot|show|visuali|draw|display)", re.IGNORECASE)  # names of functions that draw, not compute
+_ADAPTED = {}  # id of a callable made here -> (the callable, the source text the checks read for it)
+
+
+def _probe_input(spec):
+    """The tensor a function role is tried on: float32 of the role's input shape (default 5 values in [-2, 2])."""
+    import torch
+
+    shape = spec.get("input_shape") or [5]
+    count = 1
+    for size in shape:
+        count *= int(size)
+    return torch.linspace(-2.0, 2.0, count).reshape(*shape)
+
+
+def _fit_function(function, spec):
+    """How a function answers the role's input: {"name", "trial": why it does not fit (None: it does),
+    "adapted": {"handle", "global"} when it takes no argument and reads one global tensor}."""
+    answer = {"name": getattr(function, "__name__", ""), "trial": None}
+    callable_ = function
+    if not _accepts_one_argument(function):
+        if _PLOTTING.match(answer["name"]):  # drawing is no answer: not run, so it leaves no figure behind
+            answer["trial"] = "a plotting function that takes no argument"
+            return answer
+        name = _single_global_tensor(function)
+        if name is None:
+            answer["trial"] = "does not take one argument (and reads no single global tensor)"
+            return answer
+        callable_ = _bound_to_global(function, name)
+        answer["adapted"] = {"handle": "@%d" % _keep(callable_), "global": name}
+    answer["trial"] = _trial(callable_, spec)
+    return answer
+
+
+def _accepts_one_argument(function):
+    """Whether the function's signature binds one positional argument."""
+    try:
+        inspect.signature(function).bind(None)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a built-in): the trial call decides
+        return True
+    return True
+
+
+def _single_global_tensor(function):
+    """The one global name a function of no arguments reads that holds a tensor, or None."""
+    import dis
+
+    import torch
+
+    if not isinstance(function, types.FunctionType):
+        return None
+    try:
+        inspect.signature(function).bind()
+    except (TypeError, ValueError):
+        return None
+    names = set()
+    codes = [function.__code__]
+    while codes:  # the function's own code and the code of what it defines (comprehensions, lambdas)
+        code = codes.pop()
+        names.update(i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME"))
+        codes.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+    scope = function.__globals__
+    tensors = [name for name in names if isinstance(name, str) and isinstance(scope.get(name), torch.Tensor)]
+    return tensors[0] if len(tensors) == 1 else None
+
+
+def _bound_to_global(function, name):
+    """A one-argument callable: `function` run with global `name` bound to the argument, in a copy of its
+    globals (the student's namespace is never modified)."""
+
+    def bound(x):
+        scope = dict(function.__globals__)
+        scope[name] = x
+        rebound = types.FunctionType(function.__code__, scope, function.__name__, function.__defaults__,
+                                     function.__closure__)
+        rebound.__kwdefaults__ = function.__kwdefaults__
+        return rebound()
+
+    try:
+        text = inspect.getsource(function)
+    except (OSError, TypeError):
+        text = ""
+    _ADAPTED[id(bound)] = (bound, text)
+    return bound
+
+
+def _trial(function, spec):
+    """Why calling `function` on the role's input does not fit (None when it returns a tensor)."""
+    import torch
+
+    x = _probe_input(spec)
+    try:
+        with _threads_forbidden():
+            out = _time_limited(lambda: function(x), FIT_SECONDS)
+    except Exception as exc:
+        return "raised %s on a tensor of shape %s: %s" % (type(exc).__name__, tuple(x.shape), str(exc)[:200])
+    if not isinstance(out, torch.Tensor):
+        return "returned %s, not a tensor, on a tensor of shape %s" % (type(out).__name__, tuple(x.shape))
+    return None
+
+
+def assess_expressions(spec, expressions):
+    """For each [expression text, variable, statement text]: a handle to `lambda variable: expression`
+    (compiled in a copy of the notebook's globals) and why it does not fit the role (None when it does)."""
+    main = sys.modules["__main__"].__dict__
+    answers = []
+    for text, variable, statement in expressions:
+        try:
+            function = eval(compile("lambda %s: (%s)" % (variable, text), "<expression>", "eval"), dict(main))
+        except Exception as exc:
+            answers.append({"handle": "", "trial": "does not compile: %s" % str(exc)[:200]})
+            continue
+        _ADAPTED[id(function)] = (function, statement)
+        answers.append({"handle": "@%d" % _keep(function), "trial": _trial(function, spec)})
     return answers
 
 
@@ -369,6 +494,7 @@ def _lookup(name):
 _METHODS = {
     "setup": setup,
     "assess": assess,
+    "assess_expressions": assess_expressions,
     "snapshots": snapshots,
     "training": lambda name: training_evidence(_lookup(name)),
     "calls": lambda name: calls_of(_lookup(name)),

@@ -24,6 +24,14 @@ resolved **as of its exercise's section**, not from the notebook's final state:
    the exercise's tagged cells, then the last one the window's cells use (by
    name, or for a model by calling it), then a name the assignment asks for,
    then the last one bound.
+4. *Functions by meaning.* A function role's candidate fits only when a trial
+   call on the role's input returns a tensor; one of no arguments over a single
+   global tensor is called with that global bound to the input (in a copy of its
+   globals); a plotting helper never wins over a function that fits. Where no
+   function fits, an inline expression of the exercise's cells on one tensor
+   (grader/probe/expressions.py) is re-evaluated as a function of that tensor;
+   where nothing fits, the named function is still graded, so that the checks
+   say why it fails.
 
 The object is then graded in its final state (a model trained further later is
 graded as trained): probes address it by handle ("@n"), not by name. Every
@@ -39,6 +47,7 @@ from typing import Any, Literal
 
 from grader.core.assignment import Assignment, ObjectSpec
 from grader.core.results import CellResult, Resolution
+from grader.probe.expressions import inline_expressions
 from grader.probe.figure_requests import ObjectNotFound
 from grader.probe.sections import exercise_starts
 
@@ -59,6 +68,9 @@ _FAMILIES = {
     "tensor": {"tensor"},
     "value": {"value", "tensor", "module", "function", "optimizer"},  # only ever by name: any object
 }
+
+# names of functions that draw or show rather than compute: they never win over one that computes
+_PLOTTING = re.compile(r"(plot|show|visuali|draw|display)", re.IGNORECASE)
 
 Ask = Callable[..., Any]
 
@@ -153,14 +165,23 @@ class Resolver:
     def _resolve(self, spec: ObjectSpec) -> Resolution:
         first, end = self.window(spec)
         candidates = self._candidates(spec, first, end)
-        if not candidates:
+        if not candidates and spec.kind != "function":  # a function role may still be an inline expression
             return self._not_found(spec, [], first, end)
         model = self._model_handle(spec)
-        answers = self.ask("assess", spec=spec.to_probe(), handles=[c.binding.handle for c in candidates], model=model)
+        handles = [c.binding.handle for c in candidates]
+        answers = self.ask("assess", spec=spec.to_probe(), handles=handles, model=model) if handles else {}
         for candidate in candidates:
             candidate.answer = answers.get(candidate.binding.handle, {"misfit": "no answer"})
             candidate.last_use = max(candidate.last_use, self._last_call(candidate, first, end))
-        fitting = [c for c in candidates if c.answer.get("misfit") is None and self._acceptable(spec, c)]
+        usable = [c for c in candidates if c.answer.get("misfit") is None and self._acceptable(spec, c)]
+        fitting = [c for c in usable if c.answer.get("trial") is None]
+        if not fitting and spec.kind == "function":
+            expression = self._inline_expression(spec, candidates)
+            if expression is not None:
+                return expression
+            # nothing computes on the role's input: the function the name points to, so that the checks
+            # say what goes wrong when it is called (it raised, it returned an array)
+            fitting = usable
         if not fitting:
             return self._not_found(spec, candidates, first, end)
         fitting.sort(key=lambda c: self._preference(spec, c), reverse=True)
@@ -173,9 +194,60 @@ class Resolver:
             found=chosen.binding.name,
             how=self._how(spec, chosen),
             detail=self._detail(spec, chosen, [c for c in candidates if c is not chosen]),
-            handle=chosen.binding.handle,
+            handle=str((chosen.answer.get("adapted") or {}).get("handle") or chosen.binding.handle),
             cell=chosen.binding.cell,
         )
+
+    # ------------------------------------------------------------ functions by meaning
+
+    def _inline_expression(self, spec: ObjectSpec, functions: list[Candidate]) -> Resolution | None:
+        """A statement of the exercise's own cells computing on one tensor that fits the role, as a
+        function of that tensor (the last one, preferring one assigned to a name with the role's hint)."""
+        found = inline_expressions(self._exercise_cells(spec), self._held_tensor)
+        if not found:
+            return None
+        answers = self.ask(
+            "assess_expressions", spec=spec.to_probe(), expressions=[[e.text, e.variable, e.statement] for e in found]
+        )
+        hint = spec.name_hint.lower()
+        fitting = [
+            (bool(hint) and hint in expression.target.lower(), position, expression, str(answer["handle"]))
+            for position, (expression, answer) in enumerate(zip(found, answers))
+            if answer.get("handle") and answer.get("trial") is None
+        ]
+        if not fitting:
+            return None
+        _, _, chosen, handle = max(fitting, key=lambda entry: entry[:2])
+        tagged = any(cell.index == chosen.cell and spec.exercise in cell.tags for cell in self.cells)
+        passed = [self._passed_over(c) for c in functions[:5]]
+        title = self.assignment.exercise_title(spec.exercise)
+        where = f"in the section of {title}" if spec.exercise in self.starts else f"in a cell tagged {spec.exercise}"
+        detail = (
+            f"the expression `{chosen.text}` in cell {chosen.cell} ({where}), re-evaluated with the tensor "
+            f"`{chosen.variable}` bound to the input: no function there takes the input"
+        )
+        return Resolution(
+            object=spec.key,
+            found=chosen.target or chosen.text,
+            how="tag" if tagged else "fallback",
+            detail=detail + (f"; passed over {'; '.join(passed)}" if passed else ""),
+            handle=handle,
+            cell=chosen.cell,
+        )
+
+    def _exercise_cells(self, spec: ObjectSpec) -> list[CellResult]:
+        """The exercise's own cells: its section up to the next exercise's start, or its tagged cells
+        when its section was not found."""
+        if spec.exercise not in self.starts:
+            return [cell for cell in self.cells if spec.exercise in cell.tags]
+        first = self.starts[spec.exercise]
+        end = min((start for start in self.starts.values() if start > first), default=1 << 30)
+        return [cell for cell in self.cells if first <= cell.index < end or spec.exercise in cell.tags]
+
+    def _held_tensor(self, name: str, cell: int) -> bool:
+        """Whether `name` held a tensor when cell `cell` had run (its latest binding up to that cell)."""
+        latest = [b for b in self.bindings() if b.name == name and b.cell <= cell]
+        return bool(latest) and self._kinds.get(latest[-1].handle) == "tensor"
 
     def _fallback_rank(self, spec: ObjectSpec) -> int:
         """How many roles of the same shape belong to later exercises (notebooks are written top to bottom)."""
@@ -291,7 +363,10 @@ class Resolver:
         named_here = spec.kind in ("tensor", "value") and candidate.binding.name in spec.names and (
             candidate.binding.cell >= self.window(spec)[0]
         )
+        name = str(candidate.answer.get("name") or candidate.binding.name)
         return (
+            not (spec.kind == "function" and _PLOTTING.match(name)),  # drawing never beats computing
+            "adapted" not in candidate.answer,  # a function of the input before one over a global
             trained,
             full_cover,
             type_ok,
@@ -327,6 +402,11 @@ class Resolver:
                 f"trained ({steps} optimizer steps)" if steps else "its parameters changed" if training.get("changed")
                 else "no evidence of training"
             )
+        adapted = chosen.answer.get("adapted")
+        if adapted:
+            why.append(f"takes no argument: called with its global tensor `{adapted['global']}` bound to the input")
+        if chosen.answer.get("trial"):
+            why.append(f"it does not fit the role's input ({chosen.answer['trial']})")
         if chosen.tagged:
             why.append(f"bound in a cell tagged {spec.exercise}")
         elif chosen.binding.name in spec.names:
@@ -337,7 +417,7 @@ class Resolver:
 
     @staticmethod
     def _passed_over(candidate: Candidate) -> str:
-        misfit = candidate.answer.get("misfit")
+        misfit = candidate.answer.get("misfit") or candidate.answer.get("trial")
         training = candidate.answer.get("training")
         if misfit:
             reason = str(misfit)
