@@ -82,7 +82,7 @@ OBJECT_KEYS = "kind, exercise, names, in_features, input_shape, out_features, ou
          f"[objects.layer] has an unknown key 'in_shape'; did you mean 'input_shape'? (keys: {OBJECT_KEYS})"),
         ('title = "Mini', 'titel = "Mini',
          ("unknown top-level key 'titel'; did you mean 'title'? "
-          "(keys: id, title, notebook, compare_with, exercises, objects, alignment, environment, data, wrong_answers)")),
+          "(keys: id, title, notebook, compare_with, checker, checker_url, exercises, objects, alignment, environment, data, wrong_answers)")),
         ("[exercises]", '[alignment]\nexo1 = ["a linear layer"]\n\n[exercises]',
          "[alignment] has an unknown key 'exo1'; did you mean 'ex1'? (keys of [exercises]: ex1, ex2)"),
         ("[exercises]", '[enviroment]\ntorch = "2.1"\n\n[exercises]', "unknown top-level key 'enviroment'; did you mean 'environment'?"),

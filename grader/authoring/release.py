@@ -9,7 +9,10 @@
   a changed locked cell can be told from the one released;
 * `assignments/<id>/assignment.toml`: exercise titles and object roles, re-written from
   the parsed definition (the instructor's comments are not copied);
-* `assignments/<id>/public_specs/`: the public checks (`solutions/<id>/public_specs/*.py`).
+* `assignments/<id>/public_specs/`: the public checks (`solutions/<id>/public_specs/*.py`);
+* with `checker = true` in assignment.toml, `assignments/<id>/nbgrade_check_<id>-<version>-py3-none-any.whl`,
+  the student package of in-notebook checks (grader/authoring/student_package.py), and a first locked
+  cell in the notebook that makes `check = Checker("<id>")` (or prints the pip line when not installed).
 
 Hidden specs, their data and the reference notebook are never read into the output.
 The same functions make the demo submissions of `scripts/build_*_notebooks.py`.
@@ -18,15 +21,16 @@ The same functions make the demo submissions of `scripts/build_*_notebooks.py`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
 
+from grader.authoring.student_package import build_wheel, wheel_name, with_checker_cell
 from grader.core.assignment import PUBLIC_SPECS, Assignment, AssignmentError, load_assignment
-from grader.core.files import write_atomically
+from grader.core.files import write_atomically, write_atomically_bytes
 from grader.core.markers import ReleaseError, cell_tags, declared_assignment, notebook_text, release_notebook
 
 
@@ -36,6 +40,7 @@ class Release:
 
     assignment: str
     files: dict[Path, str]
+    binaries: dict[Path, bytes] = field(default_factory=dict)  # the student wheel, with `checker = true`
 
 
 # --------------------------------------------------------------------------- assignments
@@ -53,13 +58,22 @@ def release(assignment: Assignment, out: Path | None = None) -> Release:
         )
     student = release_notebook(reference)
     _require_exercise_cells(assignment, student)
+    if assignment.checker:
+        student = with_checker_cell(student, assignment)
     files = {root / f"{assignment.id}.ipynb": notebook_text(student)}
     public_dir = assignment.folder / PUBLIC_SPECS
     if public_dir.is_dir():
         files[root / assignment.id / "assignment.toml"] = public_definition(assignment)
         for spec in sorted(public_dir.glob("*.py")):
             files[root / assignment.id / PUBLIC_SPECS / spec.name] = spec.read_text(encoding="utf-8")
-    return Release(assignment.id, files)
+    binaries = {}
+    if assignment.checker:
+        if not public_dir.is_dir():
+            raise ReleaseError(f"{assignment.folder}: checker = true needs public checks in {PUBLIC_SPECS}/")
+        released = {path.relative_to(root / assignment.id).as_posix(): text for path, text in files.items()
+                    if root / assignment.id in path.parents}
+        binaries[root / assignment.id / wheel_name(assignment)] = build_wheel(assignment, released)
+    return Release(assignment.id, files, binaries)
 
 
 def default_release_dir(assignment: Assignment) -> Path:
@@ -82,6 +96,8 @@ def release_assignment(solution: Path, out: Path | None = None) -> Release:
             old.unlink()  # a public spec removed from solutions/ must not linger in the release
     for path, text in result.files.items():
         write_atomically(path, text)
+    for path, data in result.binaries.items():
+        write_atomically_bytes(path, data)
     return result
 
 
@@ -92,7 +108,7 @@ def out_of_date(assignment: Assignment, out: Path | None = None) -> list[Path]:
         path
         for path, text in expected.files.items()
         if not path.is_file() or path.read_text(encoding="utf-8") != text
-    ]
+    ] + [path for path, data in expected.binaries.items() if not path.is_file() or path.read_bytes() != data]
     public = (out if out is not None else default_release_dir(assignment)) / assignment.id / PUBLIC_SPECS
     extra = [p for p in sorted(public.glob("*.py")) if p not in expected.files] if public.is_dir() else []
     return stale + extra

@@ -280,7 +280,7 @@ def release_command(args: argparse.Namespace) -> int:
         return USAGE_ERROR
     for path in release.files:
         Console(soft_wrap=True).print(escape(str(path)))
-    console.print(f"released {release.assignment}: {len(release.files)} file(s)")
+    console.print(f"released {release.assignment}: {len(release.files) + len(release.binaries)} file(s)")
     return 0
 
 

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from grader.core.hidden import HIDDEN_DATA, hidden_files
 from grader.core.schema import SchemaError, check
-from grader.core.secret import SECRET_FILE, SecretMissing, require_secret, secret_digest
 from grader.core.settings import ExecuteSettings
+
+# grader.core.hidden and grader.core.secret are imported where they are used: the student package
+# (grader/notebook/, built by `grade release`) loads released assignments with this module and carries
+# neither the hidden-set nor the secret machinery.
 
 OBJECT_KINDS = ("module", "function", "tensor", "loss", "optimizer", "value")
 # How a module's outputs may look: exactly out_features; a binary classifier's one logit/probability or two
@@ -110,6 +112,10 @@ class Assignment:
     data_folder: Path | None = None
     # [[wrong_answers]]: what `grade calibrate` runs beside the reference; () keeps the defaults
     wrong_answers: tuple[WrongAnswer, ...] = ()
+    # checker = true: `grade release` writes the in-notebook checks (a student wheel, a first locked cell);
+    # checker_url: the folder URL where the instructor hosts that wheel (the notebook's pip line)
+    checker: bool = False
+    checker_url: str = ""
 
     @property
     def specs_dir(self) -> Path:
@@ -124,6 +130,8 @@ class Assignment:
     def require_course_secret(self) -> None:
         """AssignmentError naming the fix when the hidden specs need the course secret and there is none:
         said before a batch starts, not as a grader fault in every hidden check of every submission."""
+        from grader.core.secret import SecretMissing, require_secret
+
         try:
             require_secret(self.folder, self.specs_dir)
         except SecretMissing as exc:
@@ -132,6 +140,9 @@ class Assignment:
     def spec_hash(self) -> str:
         """A content hash of assignment.toml, every spec file, the hidden sets and the course secret, for
         reproducibility records."""
+        from grader.core.hidden import hidden_files
+        from grader.core.secret import secret_digest
+
         digest = hashlib.sha256()
         files = [self.folder / "assignment.toml", *sorted(self.specs_dir.rglob("*.py")), *hidden_files(self.folder)]
         for path in files:
@@ -219,6 +230,8 @@ def _assignment(config: dict[str, Any], config_path: Path, folder: Path, noteboo
         compare_with=folder / _require(config, "compare_with", str, config_path) if "compare_with" in config else None,
         data_folder=data_folder(config, config_path, folder),
         wrong_answers=wrong_answers(config, config_path),
+        checker=bool(config.get("checker", False)),
+        checker_url=str(config.get("checker_url", "")),
     )
 
 
@@ -233,6 +246,9 @@ def data_folder(config: dict[str, Any], where: Path, folder: Path) -> Path | Non
     path = (folder / str(_require(table, "folder", str, where, "data"))).resolve()
     if not path.is_dir():
         raise AssignmentError(f"Invalid data.folder from {where}: {path} is not a folder")
+    from grader.core.hidden import HIDDEN_DATA
+    from grader.core.secret import SECRET_FILE
+
     own = folder.resolve()
     private = [own / HIDDEN_DATA, own / HIDDEN_SPECS, own / SECRET_FILE, own.parent / SECRET_FILE]
     if any(p == path or path in p.parents or p in path.parents for p in private):

@@ -143,6 +143,9 @@ ASSIGNMENT = Table({
     "title": STRING,
     "notebook": STRING,
     "compare_with": STRING,
+    # checker = true: `grade release` also writes the student package of in-notebook checks (grader/notebook/)
+    "checker": Value("true or false", lambda v: isinstance(v, bool)),
+    "checker_url": STRING,  # where the instructor hosts that package: the released notebook's pip line
     "exercises": table_of(Value("a string (the exercise's title)", STRING.accepts)),
     "objects": table_of(OBJECT),
     "alignment": table_of(list_of(STRING), keys_from="exercises"),

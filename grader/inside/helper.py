@@ -135,6 +135,7 @@ def setup(seed, threads, reseed=None):
 
     install_tracking()
     prepare_guards()
+    install_checker_stand_in()
     _START.update(cwd=_cwd(), environ=dict(os.environ), path=list(sys.path))
     random.seed(seed)
     numpy.random.seed(seed)
@@ -163,6 +164,32 @@ def setup(seed, threads, reseed=None):
     # monotonic one, as the grader's time.perf_counter, so the grader can tell the boot from its wait)
     _READY.setdefault("at", time.perf_counter())
     return {"device": ("cuda: " + device) if cuda else "cpu", "versions": versions, "ready_at": _READY["at"]}
+
+
+class _CheckerStandIn:
+    """The in-notebook checks under the grader: made and called as in the student's kernel, doing nothing."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __call__(self, *args, **kwargs):
+        return None
+
+    def all(self):
+        return None
+
+
+def install_checker_stand_in():
+    """Answer the released notebook's `from grader.notebook import Checker` with the stand-in: the grader
+    runs the checks itself, and a student package in the kernel's Python must not hook the notebook again
+    (a module in sys.modules is found before any file, so its parent package is never imported)."""
+    module = types.ModuleType("grader.notebook", "The in-notebook checks' stand-in while the grader grades.")
+    module.Checker = _CheckerStandIn
+    module.STAND_IN = True
+    sys.modules["grader.notebook"] = module
+    parent = sys.modules.get("grader")
+    if parent is not None:
+        parent.notebook = module
 
 
 def _vary_seeds(reseed):
