@@ -287,6 +287,8 @@ def _output_misfit(shape, expected, contract):
     if fits:
         return None
     wanted = {"exact": "(4, %s)" % expected, "binary": "(4, 1), or (4, K) class scores"}.get(contract, "(4, %s or more)" % expected)
+    if shape == (4,) and contract == "classes":
+        wanted = "(4, %s)" % expected  # one flat output: the columns are what is missing
     return "a batch of 4 gave output shape %s, expected %s" % (shape, wanted)
 
 
