@@ -13,6 +13,9 @@ The names, by what they are for:
   `TrainingEvidence`, `CellResult`, `Measurement`;
 * what can go wrong asking it: `ObjectNotFound` (no object fits the role), `ProbeError` (the
   student's object raised), `ProbeTimeout`, `KernelDied`;
+* what outputs are and which loss trains them: `output_kind` (an `OutputKind`: logits, probabilities,
+  log-probabilities or class scores, with the constants `LOGITS`, `PROBABILITIES`, `LOG_PROBABILITIES`,
+  `SCORES`) and `loss_mismatch` (why a loss cannot train such outputs, naming the fix, or None);
 * measuring: `class_labels`, `class_scores`, `accuracy`, `assert_accuracy`, `record_accuracy`,
   `wilson_interval`, `assert_trained`, `affine_deviation`, `uses_any`, `activation_modules`,
   `boundary_cells`, `distinct_items`, and the operator sets `NONLINEAR_OPS`, `TANH_OPS`, `BOUNDARY_GRID_POINTS`;
@@ -45,7 +48,17 @@ from grader.check.helpers import (
     wilson_interval,
 )
 from grader.core.hidden import HiddenSet, HiddenSetLoader
-from grader.core.outputs import class_labels, class_scores
+from grader.core.outputs import (
+    LOG_PROBABILITIES,
+    LOGITS,
+    PROBABILITIES,
+    SCORES,
+    OutputKind,
+    class_labels,
+    class_scores,
+    loss_mismatch,
+    output_kind,
+)
 from grader.core.results import CellResult, Measurement
 from grader.core.secret import HiddenRng
 from grader.execute.channel import KernelDied, ProbeError, ProbeTimeout
@@ -54,7 +67,11 @@ from grader.probe.probe import CallAnswer, OptimizerInfo, Probe, TensorInfo, Tra
 
 __all__ = [
     "BOUNDARY_GRID_POINTS",
+    "LOGITS",
+    "LOG_PROBABILITIES",
     "NONLINEAR_OPS",
+    "PROBABILITIES",
+    "SCORES",
     "TANH_OPS",
     "CallAnswer",
     "CellResult",
@@ -65,6 +82,7 @@ __all__ = [
     "Measurement",
     "ObjectNotFound",
     "OptimizerInfo",
+    "OutputKind",
     "Probe",
     "ProbeError",
     "ProbeTimeout",
@@ -81,6 +99,8 @@ __all__ = [
     "distinct_items",
     "horizontal_flips",
     "integer_shifts",
+    "loss_mismatch",
+    "output_kind",
     "pixel_noise",
     "record_accuracy",
     "uses_any",

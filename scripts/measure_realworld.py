@@ -13,7 +13,11 @@ and at the points tests/realworld/expected.toml declares (the object's variable 
 * models: outputs on a fresh draw of moons (make_moons, 1000 points, noise 0.07, seed 123456) or of
   CS231n spirals (100 points per class, seed 424242), the operators their forward pass dispatches,
   and how far they are from an affine map on random probe points;
-* losses: their class and their value on probe inputs; optimizers: the parameters they update;
+* losses: their class, their value on probe inputs, and whether they fit what the model outputs on a
+  wide grid (one output in [0, 1]: probabilities, for BCELoss; else logits, for BCEWithLogitsLoss;
+  rows summing to 1: softmax probabilities, for no loss; rows whose logsumexp is 0: log-probabilities,
+  for NLLLoss or CrossEntropyLoss; other rows: class scores, for CrossEntropyLoss); optimizers: the
+  parameters they update;
 * tanh: values and autograd gradient against the true tanh, whether the built-in tanh operator is
   dispatched or named in its source, shape and dtype on a 2-D input (where expected.toml says the
   answer is a function of no arguments over a global, `bind`, or an inline `expression` on a tensor
@@ -142,6 +146,9 @@ def loss_probe():
     return targets, logits, probabilities
 
 
+# Far beyond both datasets: raw logits leave [0, 1] here, a sigmoid's or softmax's outputs cannot.
+WIDE_GRID = _np.stack(_np.meshgrid(_np.linspace(-8, 8, 17), _np.linspace(-8, 8, 17)), -1).reshape(-1, 2).astype(_np.float32)
+
 TANH_PROBE = _np.concatenate([_np.linspace(-10, 10, 401), [-0.003, 0.0, 0.003]]).astype(_np.float32)
 TANH_GRID = _np.linspace(-2.5, 2.5, 12, dtype=_np.float32).reshape(3, 4)
 '''
@@ -233,6 +240,7 @@ def _measure_model(obj, data):
         X, _ = fresh_moons() if data == "moons" else fresh_spirals()
         result["outputs"] = forward(X).tolist()
         result["shape8"] = list(forward(X[:8]).shape)
+        result["wide_outputs"] = forward(WIDE_GRID).reshape(len(WIDE_GRID), -1).tolist()
         mode = _MeasureOps()
         with mode, _torch.no_grad():
             obj(_torch.as_tensor(X[:8], dtype=_torch.float32, device=device))
@@ -451,6 +459,41 @@ def _bce(targets: np.ndarray, inputs: np.ndarray, probabilities: bool) -> float:
     return float(np.mean(np.logaddexp(0, x) - targets * x))
 
 
+# What each kind of output pairs with: logits with BCEWithLogitsLoss, probabilities with BCELoss (one output),
+# class scores with CrossEntropyLoss, log-probabilities with NLLLoss or CrossEntropyLoss (whose log_softmax
+# leaves log-probabilities unchanged); K softmax probabilities with none of them.
+PAIRS = {
+    ("logits", 1): {"BCEWithLogitsLoss"},
+    ("probabilities", 1): {"BCELoss"},
+    ("scores", 2): {"CrossEntropyLoss"},
+    ("log-probabilities", 2): {"CrossEntropyLoss", "NLLLoss"},
+    ("probabilities", 2): set(),
+}
+
+
+def _output_kind(model: dict[str, Any]) -> tuple[str, int] | None:
+    """(kind, 1 for one output or 2 for several) of a model's outputs on the wide grid; None if not measured."""
+    if "wide_outputs" not in model:
+        return None
+    out = np.asarray(model["wide_outputs"], dtype=np.float64)
+    if out.shape[1] == 1:
+        return ("probabilities" if out.min() >= 0 and out.max() <= 1 else "logits"), 1
+    if out.min() >= 0 and np.allclose(out.sum(axis=1), 1.0, atol=1e-3):
+        return "probabilities", 2
+    peak = out.max(axis=1)
+    if np.allclose(peak + np.log(np.exp(out - peak[:, None]).sum(axis=1)), 0.0, atol=1e-3):
+        return "log-probabilities", 2
+    return "scores", 2
+
+
+def _pairs(loss: str, model: dict[str, Any]) -> tuple[bool, str]:
+    """Whether the loss class can train the model's outputs (True when the outputs were not measured)."""
+    kind = _output_kind(model)
+    if kind is None:
+        return True, "outputs not measured"
+    return loss in PAIRS[kind], f"{loss} on {kind[0]} ({'one output' if kind[1] == 1 else 'several outputs'})"
+
+
 def _epochs(stdout: str) -> list[int]:
     return [int(n) for n in re.findall(r"epoch\W{0,4}(\d+)", stdout, flags=re.I)]
 
@@ -465,26 +508,28 @@ def verdicts(run: dict[str, Any]) -> dict[str, tuple[bool, str]]:
     model, loss, optimizer = get("moons_model"), get("moons_loss"), get("moons_optimizer")
     ok_model = "outputs" in model and "error" not in model
     shape8 = tuple(model.get("shape8", ()))
-    two_scores = shape8 == (8, 2)
     out["m1"] = (ok_model and shape8 in {(8, 1), (8,), (8, 2)}, f"8 points -> {list(shape8) or model}")
     deviation = model.get("affine_deviation")
     out["m2"] = (deviation is not None and deviation > AFFINE_TOLERANCE, f"deviation {deviation}")
     activations = sorted(set(model.get("ops", [])) & ACTIVATION_OPS)
     out["m3"] = (bool(activations), f"activations {activations}")
     kind = loss.get("type", "missing")
+    pairs, pairing = _pairs(kind, model)
     if kind in {"BCEWithLogitsLoss", "BCELoss"}:
         as_probabilities = kind == "BCELoss"
         value = loss.get("on_probabilities" if as_probabilities else "on_logits")
         wanted = _bce(targets, probabilities if as_probabilities else logits, as_probabilities)
-        out["m4"] = (value is not None and abs(value - wanted) < 1e-4, f"{kind}: {value} vs {wanted:.5f}")
+        out["m4"] = (pairs and value is not None and abs(value - wanted) < 1e-4,
+                     f"{kind}: {value} vs {wanted:.5f}; {pairing}")
     else:
-        out["m4"] = (kind == "CrossEntropyLoss" and two_scores, f"{kind} with model output {list(shape8)}")
+        out["m4"] = (kind == "CrossEntropyLoss" and len(shape8) == 2 and shape8[1] >= 2 and pairs,
+                     f"{kind} with model output {list(shape8)}; {pairing}")
     out["m5"] = _covers(optimizer, model)
     accuracy = None
     if ok_model:
         outputs = np.asarray(model["outputs"], dtype=np.float64)
         _, y = DATA["fresh_moons"]()
-        if outputs.ndim == 2 and outputs.shape[1] == 2:
+        if outputs.ndim == 2 and outputs.shape[1] >= 2:  # class scores: the argmax
             labels = outputs.argmax(axis=1)
         else:
             flat = outputs.reshape(len(outputs), -1)[:, 0]
@@ -533,7 +578,8 @@ def verdicts(run: dict[str, Any]) -> dict[str, tuple[bool, str]]:
     out["s3"] = (sdeviation is not None and sdeviation > AFFINE_TOLERANCE, f"deviation {sdeviation}")
     skind = get("spirals_loss").get("type", "missing")
     covers, how = _covers(get("spirals_optimizer"), smodel)
-    out["s4"] = (skind in {"CrossEntropyLoss", "NLLLoss"} and covers, f"{skind}; {how}")
+    spairs, spairing = _pairs(skind, smodel)
+    out["s4"] = (skind in {"CrossEntropyLoss", "NLLLoss"} and covers and spairs, f"{skind}; {how}; {spairing}")
     saccuracy = None
     if ok_smodel:
         outputs = np.asarray(smodel["outputs"], dtype=np.float64)
@@ -641,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
               + " ".join(marks) + f"   {run['seconds']:.1f}")
         report[name] = {"seconds": run["seconds"], "accuracies": accuracies,
                         "verdicts": {cid: measured[label] for cid, label in CHECKS.items()}, "cells": run["cells"],
-                        "measured": {k: {kk: vv for kk, vv in v.items() if kk not in ("outputs", "values", "grad")}
+                        "measured": {k: {kk: vv for kk, vv in v.items() if kk not in ("outputs", "wide_outputs", "values", "grad")}
                                      for k, v in run["measured"].items() if isinstance(v, dict)}}
 
     print("\ncolumns (✓ passes, ✗ fails, ! disagrees with expected.toml): "

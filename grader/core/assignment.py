@@ -23,8 +23,8 @@ from grader.core.settings import ExecuteSettings
 # neither the hidden-set nor the secret machinery.
 
 OBJECT_KINDS = ("module", "function", "tensor", "loss", "optimizer", "value")
-# How a module's outputs may look: exactly out_features; a binary classifier's one logit/probability or two
-# class scores; at least out_features class scores (the accuracy checks take the argmax).
+# How a module's outputs may look: exactly out_features; a binary classifier's one logit/probability or K >= 2
+# class scores (labelled by argmax); at least out_features class scores (the accuracy checks take the argmax).
 OUTPUT_CONTRACTS = ("exact", "binary", "classes")
 HIDDEN_SPECS = "specs"  # solutions/<id>/specs: the hidden checks that grade
 PUBLIC_SPECS = "public_specs"  # solutions/<id>/public_specs: checks students run with `grade check`

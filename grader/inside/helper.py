@@ -424,17 +424,23 @@ def _output_misfit(shape, expected, contract):
     """Why a batch of 4 giving `shape` breaks the output contract, or None.
 
     exact: `expected` outputs per point ((4,) too when 1); binary: one logit or
-    probability, or two class scores; classes: at least `expected` class scores.
+    probability ((4,) too), or K >= 2 class scores labelled by argmax; classes: at
+    least `expected` class scores.
     """
     if expected is None:
         return None
-    widths = {"exact": {expected}, "binary": {1, 2}}.get(contract)
     width = 1 if shape == (4,) else shape[1] if len(shape) == 2 and shape[0] == 4 else None
-    if width is not None and (width in widths if widths is not None else width >= expected):
-        if shape == (4,) and 1 not in (widths or ()):
-            return "a batch of 4 gave output shape (4,), expected (4, %s)" % expected
+    if contract == "exact":
+        fits = width == expected
+    elif contract == "binary":
+        fits = width is not None and width >= 1
+    else:
+        fits = width is not None and width >= expected and shape != (4,)
+    if fits:
         return None
-    wanted = {"exact": "(4, %s)" % expected, "binary": "(4, 1) or (4, 2)"}.get(contract, "(4, %s or more)" % expected)
+    wanted = {"exact": "(4, %s)" % expected, "binary": "(4, 1), or (4, K) class scores"}.get(contract, "(4, %s or more)" % expected)
+    if shape == (4,) and contract == "classes":
+        wanted = "(4, %s)" % expected  # one flat output: the columns are what is missing
     return "a batch of 4 gave output shape %s, expected %s" % (shape, wanted)
 
 

@@ -20,7 +20,7 @@ from nbformat import NotebookNode
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "notebooks"
-MODULES = ("nb_colab", "nb_local", "nb_wrong_moons", "nb_wrong_rest", "nb_meaning")
+MODULES = ("nb_colab", "nb_local", "nb_wrong_moons", "nb_wrong_rest", "nb_meaning", "nb_pairing")
 
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))

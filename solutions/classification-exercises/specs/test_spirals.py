@@ -1,5 +1,6 @@
 """Ex 7: the spirals data split, a multi-class model, its training and its plot."""
 
+import numpy as np
 import pytest
 
 from grader.spec import (
@@ -10,6 +11,8 @@ from grader.spec import (
     assert_trained,
     boundary_cells,
     class_labels,
+    loss_mismatch,
+    output_kind,
     record_accuracy,
 )
 
@@ -20,6 +23,9 @@ from grader.spec import (
 # 98.3-100 %: the hidden draw is no harder for it. Students' models are not the reference, so the
 # threshold stays at the stated 95 %, 3 points under the reference's worst run.
 SPIRALS_ACCURACY = 0.95
+# Probe points for what the model's outputs are (class scores, probabilities, log-probabilities): beyond
+# the spirals' unit disc; made up, not hidden data.
+PAIRING_POINTS = np.random.default_rng(22).uniform(-3, 3, size=(256, 2)).astype(np.float32)
 SPLIT = {
     "spirals_X_train": ((240, 2), "torch.float32"),
     "spirals_X_test": ((60, 2), "torch.float32"),
@@ -59,9 +65,12 @@ def test_spirals_model_is_not_affine(submission):
 @pytest.mark.exercise("ex7")
 @pytest.mark.points(1)
 def test_spirals_loss_and_optimizer(submission):
-    """A multi-class loss and an optimizer over the spirals model's parameters"""
+    """A multi-class loss that fits the spirals model's outputs, and an optimizer over its parameters"""
     kind = submission.type_name("spirals_loss")
     assert kind in {"CrossEntropyLoss", "NLLLoss"}, f"expected nn.CrossEntropyLoss for 3 classes; found {kind}"
+    outputs = submission.forward("spirals_model", PAIRING_POINTS)  # the loss must fit what the model outputs
+    problem = loss_mismatch(kind, output_kind(outputs, submission.forward_ops("spirals_model", PAIRING_POINTS[:8])))
+    assert problem is None, problem
     info = submission.optimizer("spirals_optimizer", "spirals_model")
     assert info.model_params > 0 and info.shared_params == info.model_params, (
         f"the {info.type} optimizer updates {info.shared_params} of the model's {info.model_params} parameters"
