@@ -20,9 +20,9 @@ from grader.intake.lateness import parse_time
 from grader.platforms.bundle import (
     DEFAULT_TORCH_INDEX,
     PlatformConfig,
+    build_wheel,
     copy_assignment,
     find_assignment,
-    build_wheel,
     kernel_packages,
     setup_script,
     write_config,

@@ -42,11 +42,9 @@ def choose_isolation(environ: dict[str, str] | None = None) -> IsolationChoice:
     problem = bubblewrap_problem()
     if wanted == "bubblewrap" or (wanted == "auto" and not problem):
         return IsolationChoice("bubblewrap", "required", "Isolation: bubblewrap sandbox (no network, only its own folder, uid nobody).")
-    uid, gid = student_ids(environ)
-    why = f" ({problem})" if problem and wanted == "auto" else f" ({ISOLATION_VARIABLE}=user)"
-    return IsolationChoice(
-        "user", "off", f"Isolation: unprivileged user uid {uid}, the grader's files root-only (bubblewrap not used{why[:200]})."
-    )
+    uid = student_ids(environ)[0]
+    why = problem[:200] if problem and wanted == "auto" else f"{ISOLATION_VARIABLE}=user"
+    return IsolationChoice("user", "off", f"Isolation: unprivileged user uid {uid}, the grader's files root-only (no bubblewrap: {why}).")
 
 
 def student_ids(environ: dict[str, str]) -> tuple[int, int]:
