@@ -375,3 +375,21 @@ def test_prairielearn_hostile_notebook_finds_no_grader_file(prairielearn, isolat
         pytest.skip("bubblewrap cannot create namespaces on this machine")
     _, staff, _ = submit_prairielearn(prairielearn, {"hostile.ipynb": hostile_notebook(prairielearn.root)}, isolation)
     assert hostile_findings(staff) == []
+
+
+def test_another_assignments_zip_grades_its_demo_as_grade_does(gradescope):
+    """A second assignment's package, unpacked beside the first, on the virtualenv setup.sh built (the same wheel)."""
+    solution = ROOT / "solutions" / "blobs-mini-project"
+    archive = gradescope.base / "private" / "blobs.zip"
+    assert main(["package", "gradescope", str(solution), "--out", str(archive), "--torch-index", ""]) == 0
+    root = gradescope.base / "blobs-root"
+    with zipfile.ZipFile(archive) as unpacked:
+        unpacked.extractall(root / "source")
+    assert not (root / "source" / "assignment" / SOLUTION.name).exists()
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    env = {**gradescope.env, "AUTOGRADER_ROOT": str(root), "NBGRADE_VENV": str(gradescope.root / "nbgrade-venv")}
+    path = DEMOS / "ada" / f"{solution.name}.ipynb"
+    results, _, _ = submit_gradescope(Platform(gradescope.base, root, 0.0, env), {path.name: path.read_bytes()})
+    submission = submission_at(path.parent, path)
+    expected = grade_submission(submission, [load_assignment(solution)], ExecuteSettings(), assume=True).score
+    assert results["score"] == pytest.approx(expected) and expected > 0
