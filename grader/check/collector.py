@@ -31,7 +31,7 @@ from grader.core.results import (
     PredictionRecord,
     Visibility,
 )
-from grader.core.secret import HiddenRng, hidden_generator, read_secret
+from grader.core.secret import HiddenRng, hidden_rng_of
 from grader.execute.channel import KernelDied, ProbeError, ProbeTimeout
 from grader.probe.probe import ObjectNotFound, Probe
 
@@ -74,8 +74,7 @@ class SpecCollector:
     @pytest.fixture
     def hidden_rng(self) -> HiddenRng:
         """`hidden_rng(name)`: the generator of the hidden draw `name`, derived from the course secret."""
-        secret = read_secret(self.assignment.folder)
-        return lambda name: hidden_generator(secret, self.assignment.id, name, self.draw)
+        return hidden_rng_of(self.assignment.folder, self.assignment.id, self.draw)
 
     @pytest.fixture
     def hidden_set(self) -> HiddenSetLoader:

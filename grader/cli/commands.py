@@ -32,6 +32,8 @@ from grader.cli.console import (
     warn_if_unsandboxed,
 )
 from grader.cli.options import add_kernel_options, execute_settings
+from grader.cli.platforms import HELP as PACKAGE_HELP
+from grader.cli.platforms import add_package_parser
 from grader.cli.review import HELP as REVIEW_HELP
 from grader.cli.review import add_export_parser, add_serve_parser
 from grader.core.assignment import AssignmentError
@@ -57,6 +59,7 @@ HELP = {  # one line per subcommand for `grade --help`
     "validate": "reference gets full marks, blank gets zero, other training runs the same outcomes",
     "check": "students: run the public checks of your assignment on your notebook",
     **REVIEW_HELP,
+    "package": PACKAGE_HELP,
 }  # calibrate and secret: grader/cli/authoring.py
 BATCH = BatchOptions()
 LATE_CAP = LatePolicy(datetime.now(timezone.utc)).max_percent
@@ -71,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in (
         _add_grade_parser, _add_report_parser, _add_release_parser, _add_validate_parser, _add_check_parser,
-        add_calibrate_parser, add_secret_parser, add_serve_parser, add_export_parser,
+        add_calibrate_parser, add_secret_parser, add_serve_parser, add_export_parser, add_package_parser,
     ):
         add(commands)
     return parser
@@ -364,7 +367,7 @@ def check_command(args: argparse.Namespace) -> int:
     return 0 if print_self_check(result) else 1
 
 
-COMMANDS = {"grade", "report", "release", "validate", "check", "calibrate", "secret", "serve", "export"}
+COMMANDS = {"grade", "report", "release", "validate", "check", "calibrate", "secret", "serve", "export", "package"}
 
 
 if __name__ == "__main__":

@@ -46,6 +46,14 @@ from grader.core.settings import Limits
 _LAUNCHER = """
 import ctypes, json, os, resource, signal, sys
 limits = json.loads(sys.argv[1])
+run_as = limits.pop("run_as", None)  # [uid, gid, folders]: the unprivileged-user path (no bubblewrap)
+if run_as:
+    for folder in run_as[2]:  # the kernel's own folders become its user's; nothing else does
+        parent = os.path.dirname(folder)  # the scratch folder: passable (not listable) to reach them
+        os.chmod(parent, os.stat(parent).st_mode | 0o111)
+        for top, dirs, files in os.walk(folder):
+            for name in [top, *(os.path.join(top, n) for n in dirs + files)]:
+                os.lchown(name, run_as[0], run_as[1])
 for name, value in limits.items():
     resource.setrlimit(getattr(resource, name), (value, value))
 child = os.fork()
@@ -54,6 +62,10 @@ if child == 0:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the nanny
     except (OSError, AttributeError):
         pass
+    if run_as:
+        os.setgroups([])
+        os.setgid(run_as[1])
+        os.setuid(run_as[0])  # after setgid: once the uid is dropped the gid cannot be
     os.execvp(sys.argv[3], sys.argv[3:])
 for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
     signal.signal(number, lambda number, frame: os.kill(child, number))
@@ -153,7 +165,25 @@ def gpu_visible() -> bool:
     return os.path.exists("/dev/nvidiactl")
 
 
+# The unprivileged-user path (grader/platforms/: a container where bubblewrap cannot create namespaces):
+# set in the grader's own environment to "UID:GID", kernels launched without bubblewrap drop root to that user.
+KERNEL_USER_VARIABLE = "NBGRADE_KERNEL_USER"
+
+
+def kernel_user() -> tuple[int, int] | None:
+    """The (uid, gid) unsandboxed kernels run as (from NBGRADE_KERNEL_USER), None to keep the grader's."""
+    value = os.environ.get(KERNEL_USER_VARIABLE, "")
+    if not value:
+        return None
+    try:
+        uid, gid = (int(part) for part in value.split(":"))
+    except ValueError:
+        raise ValueError(f"Invalid {KERNEL_USER_VARIABLE} {value!r} from the environment: expected UID:GID") from None
+    return uid, gid
+
+
 def describe(limits: Limits, use_bubblewrap: bool, forked: bool = False) -> Isolation:
+    user = None if use_bubblewrap else kernel_user()
     parts = [
         f"memory {limits.memory_mb} MiB" if limits.memory_mb and not gpu_visible() else "memory unlimited (GPU)",
         f"CPU {limits.cpu_seconds} s",
@@ -163,9 +193,11 @@ def describe(limits: Limits, use_bubblewrap: bool, forked: bool = False) -> Isol
         parts.append("bubblewrap sandbox: no network, only its own folder writable, hidden files invisible, own PID namespace, uid nobody, no capabilities")
         if forked:
             parts.append("forked from a pre-imported kernel template into namespaces of its own (other kernels' process numbers are listed in /proc, their files and memory are not readable)")
+    elif user is not None:
+        parts.append(f"no bubblewrap: the kernel runs as the unprivileged uid {user[0]}, the grader's files are root-only")
     else:
         parts.append("no sandbox (bubblewrap unavailable or turned off): the kernel can read what the grader can read and use the network")
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 and user is None:
         parts.append("process count not limited (grader runs as root)")
     else:
         parts.append(f"at most {limits.processes} processes")
@@ -265,5 +297,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             readable = [p for p in python_roots(cmd[0]) if not any(p == w or w in p.parents for w in self.writable)]
             readable += [Path(folder) for folder in self.data_folders]
             cmd = bubblewrap_arguments(cmd, self.writable, readable)
-        limits = json.dumps(self.limits.rlimits(gpu=gpu_visible()))
+        rlimits: dict[str, object] = dict(self.limits.rlimits(gpu=gpu_visible()))
+        user = None if self.use_bubblewrap else kernel_user()
+        if user is not None:
+            rlimits["run_as"] = [*user, [str(folder) for folder in self.writable]]
+        limits = json.dumps(rlimits)
         return [sys.executable, "-I", "-S", "-c", _LAUNCHER, limits, "--", *cmd]

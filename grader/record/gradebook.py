@@ -239,12 +239,15 @@ def write_result_json(result: SubmissionResult, out_dir: Path) -> Path:
     return path
 
 
-def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
+def gradescope_results(result: SubmissionResult, hidden_visibility: str = "visible", note: str = "") -> dict[str, Any]:
     """The submission in Gradescope's autograder format (results.json), as a student may read it.
 
     Gradescope shows `output` to students, so this is made from the student view:
     a hidden check keeps its score and outcome, and its message says that its
-    details are for the staff. Every test is "visible"; the staff read the TA report.
+    details are for the staff. Visible checks are "visible"; hidden checks get
+    `hidden_visibility` (the export: "visible", the staff read the TA report; the
+    Gradescope autograder: "after_published" by default). `note` ends `output`
+    (the autograder says there which isolation ran).
     """
     view = for_audience(result, "student")
     adjusted = {o.target: f"Adjusted by the staff: {o.reason}" for o in view.overrides}  # points already applied
@@ -262,7 +265,7 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
                 )
                 if part
             ),
-            "visibility": "visible",
+            "visibility": hidden_visibility if check.visibility == "hidden" else "visible",
             "tags": [exercise.id],
             "extra_data": {"check": check.id, "outcome": check.outcome},
         }
@@ -270,6 +273,7 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
         for check in exercise.checks
     ]
     output = f"{view.status}: {view.message}" if view.message else view.status
+    output += f"\n{note}" if note else ""
     return {
         "score": view.score,
         "execution_time": round(view.seconds),
@@ -278,6 +282,27 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {"submission": view.submission, "assignment": view.assignment, "max_score": view.max_score},
+    }
+
+
+def prairielearn_results(result: SubmissionResult, note: str = "") -> dict[str, Any]:
+    """The submission in PrairieLearn's external-grader format (results.json: `gradable`, `score` in 0-1,
+    `message`, `output`, `tests`), made from the Gradescope results above so both share one student view.
+
+    An upload that could not be graded at all (no notebook, several, unreadable) is not gradable.
+    """
+    gradescope = gradescope_results(result, "visible", note)
+    maximum = float(gradescope["extra_data"]["max_score"])
+    tests = [
+        {"name": test["name"], "points": test["score"], "max_points": test["max_score"], "message": test["output"], "output": ""}
+        for test in gradescope["tests"]
+    ]
+    return {
+        "gradable": not (result.status == "invalid" and not result.exercises),
+        "score": round(min(1.0, max(0.0, float(gradescope["score"]) / maximum)), 6) if maximum else 0.0,
+        "message": gradescope["output"],
+        "output": "",
+        "tests": tests,
     }
 
 
