@@ -18,7 +18,7 @@ from grader.check.collector import run_checks
 from grader.core.assignment import Assignment, environment_differences
 from grader.core.results import SubmissionResult, summary_message
 from grader.core.settings import ExecuteSettings
-from grader.execute.kernels import KernelSupply
+from grader.execute.kernels import KernelSupply, require_environment
 from grader.execute.notebook import run_notebook
 from grader.intake.discover import Submission, identify, read_notebook
 from grader.intake.tamper import locked_cell_changes
@@ -111,6 +111,9 @@ def _grade_into(
     result.assignment, result.assignment_title = assignment.id, assignment.title
     result.spec_hash = assignment.spec_hash()
     result.locked_cells_changed = locked_cell_changes(nb, assignment.notebook)
+    built = require_environment(settings)  # built before the batch; here read from the cache
+    if built is not None:
+        result.environment, result.environment_versions = built.key, dict(built.versions)
     with run_notebook(nb, settings, supply.take() if supply else None) as live:
         result.sections = exercise_starts(nb, assignment, live.result.cells)
         probe = Probe(live, assignment, live.result.cells, result.sections)

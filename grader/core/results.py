@@ -227,6 +227,10 @@ class SubmissionResult:
     notebook_hash: str = ""
     spec_hash: str = ""
     grader_version: str = ""
+    # the kernel environment built for the assignment's [environment] specifiers: its hash ("" when the kernel
+    # ran in the grader's own environment) and each pinned package's installed version
+    environment: str = ""
+    environment_versions: dict[str, str] = field(default_factory=dict)
     graded_at: str = ""  # ISO 8601, UTC
     seconds: float = 0.0  # wall time of the whole submission
     figures: list[Figure] = field(default_factory=list)
@@ -282,6 +286,7 @@ class SubmissionResult:
             figures=[_build(Figure, f) for f in data.get("figures", []) if isinstance(f, dict)],
             predictions=[_build(PredictionRecord, p) for p in data.get("predictions", []) if isinstance(p, dict)],
             digests=[_build(ObjectDigest, d) for d in data.get("digests", []) if isinstance(d, dict)],
+            environment_versions=_string_map(data.get("environment_versions")),
             execution=(
                 _build(
                     ExecutionResult,
@@ -364,3 +369,10 @@ def changes_to_json(changes: list[Change]) -> str:
 
 def changes_from_json(text: str) -> list[Change]:
     return [Change(**item) for item in json.loads(text or "[]") if isinstance(item, dict)]
+
+
+def _string_map(value: Any) -> dict[str, str]:
+    """`value` when it is a table of strings (as written), else {}: older results have none."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in value.items() if isinstance(v, str)}
