@@ -6,17 +6,20 @@ come from the grader's environment): they skip, saying why, where PyPI cannot be
 
 import dataclasses
 import json
+import shutil
 import socket
 import time
 from importlib import metadata
 
 import pytest
 
-from grader.core.assignment import AssignmentError, kernel_settings, load_assignment, with_kernel_pins
+from grader.core.assignment import AssignmentError, kernel_settings, with_kernel_pins
 from grader.core.settings import KERNEL_STARTS, ExecuteSettings
 from grader.execute import environments, sandbox
 from grader.execute.environments import MANIFEST, EnvironmentProblem, ensure_environment, environment_key
-from tests.conftest import ROOT, code, live_kernel, notebook
+from grader.cli.commands import main
+from grader.core.results import SubmissionResult
+from tests.conftest import FAST, FIXTURE_SOLUTIONS, ROOT, code, live_kernel, notebook, report_submissions, write
 
 # torchmetrics 0.10.3 (the last before `task` became required) imports pkg_resources, which setuptools 81 dropped
 COURSE_PINS = (("setuptools", "<81"), ("torchmetrics", "<0.11"))
@@ -120,10 +123,11 @@ def test_a_set_that_resolves_but_does_not_import_is_refused_with_the_import_erro
         ensure_environment((("torchmetrics", "<0.11"),))
 
 
-def test_the_course_declares_the_versions_it_was_written_for():
-    course = load_assignment(ROOT / "solutions" / "classification-exercises")
-    assert course.kernel_pins() == COURSE_PINS
-    assert kernel_settings(ExecuteSettings(), [course]).kernel_pins == COURSE_PINS
+def test_an_assignments_specifiers_reach_the_kernel_settings_and_bare_versions_do_not(mini):
+    pinned = dataclasses.replace(mini, environment={"torchmetrics": "<0.11", "setuptools": "<81", "torch": "2.1"})
+    assert pinned.kernel_pins() == COURSE_PINS
+    settings = kernel_settings(ExecuteSettings(), [pinned])
+    assert settings.kernel_pins == COURSE_PINS and settings == dataclasses.replace(ExecuteSettings(), kernel_pins=COURSE_PINS)
 
 
 def test_two_assignments_pinning_a_package_differently_are_refused(mini):
@@ -137,3 +141,44 @@ def test_two_assignments_pinning_a_package_differently_are_refused(mini):
 def test_the_cache_lives_under_the_users_cache_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert environments.cache_root() == tmp_path / "nbgrade-torch" / "envs"
+
+
+def _pinned_mini(tmp_path, pins: str):
+    """A copy of the mini assignment whose assignment.toml pins `pins` (TOML lines) for the kernel."""
+    solutions = tmp_path / "solutions"
+    shutil.copytree(FIXTURE_SOLUTIONS / "mini", solutions / "mini")
+    toml = solutions / "mini" / "assignment.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + f"\n[environment]\n{pins}\n", encoding="utf-8")
+    return solutions
+
+
+@needs_pypi
+def test_a_graded_batch_runs_in_the_environment_and_records_it(course_env, tmp_path):
+    from grader.pipeline import BatchOptions, grade_folder
+
+    built, _ = course_env
+    solutions = _pinned_mini(tmp_path, 'torchmetrics = "<0.11"\nsetuptools = "<81"')
+    imports = code("import torch\nfrom torch import nn", "locked")
+    square = code("import torchmetrics\n\ndef square(x):\n    return x * x\nprint(square(torch.tensor(3.0)))\nprint(torchmetrics.__version__)", "ex2")
+    write(notebook(imports, code("layer = nn.Linear(2, 1)", "ex1"), square, assignment="mini"), tmp_path / "in" / "ada" / "mini.ipynb")
+    summary = grade_folder(tmp_path / "in", BatchOptions(tmp_path / "out", solutions, FAST))
+    result = summary.results[0]
+    failed = [c.message for e in result.exercises for c in e.checks if c.outcome != "passed"]
+    assert (result.status, failed) == ("graded", [])
+    assert result.execution.cells[-1].stdout.splitlines()[-1] == built.versions["torchmetrics"]
+    assert result.execution.versions["torchmetrics"] == built.versions["torchmetrics"]
+    stored = json.loads(next((tmp_path / "out").rglob("result.json")).read_text())
+    assert (stored["environment"], stored["environment_versions"]) == (built.key, built.versions)
+    old = {k: v for k, v in stored.items() if k not in ("environment", "environment_versions")}
+    assert SubmissionResult.from_dict(old).environment == ""  # results written before the field still load
+
+
+@needs_pypi
+def test_a_batch_whose_pin_cannot_be_satisfied_is_refused_before_grading(cache, tmp_path, capsys):
+    solutions = _pinned_mini(tmp_path, 'torchmetrics = ">=99.0"')
+    report_submissions(tmp_path / "in")
+    out = tmp_path / "out"
+    assert main([str(tmp_path / "in"), "--solutions", str(solutions), "--out", str(out), "--quiet"]) == 2
+    error = " ".join(capsys.readouterr().err.split())
+    assert error.startswith("error: cannot install torchmetrics >=99.0 for the kernel ([environment] in assignment.toml)")
+    assert "unsatisfiable" in error and not (out / "gradebook.sqlite").exists()
