@@ -6,10 +6,14 @@ come from the grader's environment): they skip, saying why, where PyPI cannot be
 
 import dataclasses
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import time
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
@@ -182,3 +186,23 @@ def test_a_batch_whose_pin_cannot_be_satisfied_is_refused_before_grading(cache, 
     error = " ".join(capsys.readouterr().err.split())
     assert error.startswith("error: cannot install torchmetrics >=99.0 for the kernel ([environment] in assignment.toml)")
     assert "unsatisfiable" in error and not (out / "gradebook.sqlite").exists()
+
+
+@needs_pypi
+def test_concurrent_builders_build_once(tmp_path):
+    # two graders starting at once on an empty cache: one builds under the lock, the other waits and reuses it
+    script = (
+        "import json, sys\n"
+        "from grader.execute.environments import ensure_environment\n"
+        "built = ensure_environment(((sys.argv[1], sys.argv[2]),))\n"
+        "print(json.dumps([str(built.prefix), built.built]))\n"
+    )
+    environment = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    builders = [
+        subprocess.Popen([sys.executable, "-c", script, "tqdm", "<4.66"], stdout=subprocess.PIPE, text=True, env=environment)
+        for _ in range(2)
+    ]
+    answers = [json.loads(builder.communicate(timeout=300)[0]) for builder in builders]
+    assert answers[0][0] == answers[1][0] and sorted(built for _, built in answers) == [False, True]
+    envs = tmp_path / "nbgrade-torch" / "envs"
+    assert [p.name for p in envs.iterdir() if p.is_dir()] == [Path(answers[0][0]).name]  # no half-built folder left
