@@ -206,3 +206,25 @@ def test_concurrent_builders_build_once(tmp_path):
     assert answers[0][0] == answers[1][0] and sorted(built for _, built in answers) == [False, True]
     envs = tmp_path / "nbgrade-torch" / "envs"
     assert [p.name for p in envs.iterdir() if p.is_dir()] == [Path(answers[0][0]).name]  # no half-built folder left
+
+
+@needs_pypi
+@pytest.mark.parametrize("backend", ["pool", "dask"])
+def test_pool_and_dask_workers_grade_in_the_same_environment(course_env, tmp_path, backend):
+    from grader.pipeline import BatchOptions, grade_folder
+
+    built, _ = course_env
+    solutions = _pinned_mini(tmp_path, 'torchmetrics = "<0.11"\nsetuptools = "<81"')
+    cells = [code("import torch\nfrom torch import nn", "locked"), code("layer = nn.Linear(2, 1)", "ex1"),
+             code("import torchmetrics\n\ndef square(x):\n    return x * x\nprint(square(torch.tensor(3.0)))", "ex2")]
+    for student in ("ada", "bob"):
+        write(notebook(*cells, assignment="mini"), tmp_path / "in" / student / "mini.ipynb")
+    if backend == "pool":
+        summary = grade_folder(tmp_path / "in", BatchOptions(tmp_path / "out", solutions, FAST, workers=2))
+    else:
+        distributed = pytest.importorskip("distributed")
+        # the workers inherit this process's environment, the module's cache folder included
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            summary = grade_folder(tmp_path / "in", BatchOptions(tmp_path / "out", solutions, FAST, dask=cluster.scheduler_address))
+    assert [(r.status, r.environment, r.environment_versions) for r in summary.results] == [("graded", built.key, built.versions)] * 2
+    assert [r.execution.versions["torchmetrics"] for r in summary.results] == [built.versions["torchmetrics"]] * 2
