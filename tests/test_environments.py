@@ -228,3 +228,14 @@ def test_pool_and_dask_workers_grade_in_the_same_environment(course_env, tmp_pat
             summary = grade_folder(tmp_path / "in", BatchOptions(tmp_path / "out", solutions, FAST, dask=cluster.scheduler_address))
     assert [(r.status, r.environment, r.environment_versions) for r in summary.results] == [("graded", built.key, built.versions)] * 2
     assert [r.execution.versions["torchmetrics"] for r in summary.results] == [built.versions["torchmetrics"]] * 2
+
+
+def test_the_report_names_the_kernel_environment(tmp_path):
+    from grader.report.html import render_submission
+
+    result = SubmissionResult("ada", "ada", "ada/mini.ipynb", "mini", "Mini", "metadata", "graded", "", 4, 4,
+                              environment="f6e05adc10defd0a", environment_versions={"torchmetrics": "0.10.3", "setuptools": "80.10.2"})
+    page = " ".join(render_submission(result, "ta").split())
+    assert ("<dt>Kernel environment</dt> <dd>built for the assignment's <code>[environment]</code> pins: "
+            "<code>setuptools</code> 80.10.2, <code>torchmetrics</code> 0.10.3 (<code>f6e05adc10defd0a</code>)</dd>") in page
+    assert "Kernel environment" not in render_submission(dataclasses.replace(result, environment="", environment_versions={}), "ta")
