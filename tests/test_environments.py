@@ -239,3 +239,105 @@ def test_the_report_names_the_kernel_environment(tmp_path):
     assert ("<dt>Kernel environment</dt> <dd>built for the assignment's <code>[environment]</code> pins: "
             "<code>setuptools</code> 80.10.2, <code>torchmetrics</code> 0.10.3 (<code>f6e05adc10defd0a</code>)</dd>") in page
     assert "Kernel environment" not in render_submission(dataclasses.replace(result, environment="", environment_versions={}), "ta")
+
+
+def _graded_with_spy(tmp_path, monkeypatch, cells):
+    """Grade one notebook of `cells` for the pinned mini; the result and how many times it was executed."""
+    from grader.execute import fallback
+    from grader.pipeline import BatchOptions, grade_folder
+
+    executions = []
+    real = fallback.run_notebook
+
+    def counted(nb, settings, kernel=None):  # the real execution, counted: which Python each run used
+        executions.append(settings.kernel_pins)
+        return real(nb, settings, kernel)
+
+    monkeypatch.setattr(fallback, "run_notebook", counted)
+    solutions = _pinned_mini(tmp_path, 'torchmetrics = "<0.11"\nsetuptools = "<81"')
+    write(notebook(code("import torch\nfrom torch import nn\nimport torchmetrics", "locked"),
+                   code("layer = nn.Linear(2, 1)", "ex1"), *cells, assignment="mini"), tmp_path / "in" / "ada" / "mini.ipynb")
+    summary = grade_folder(tmp_path / "in", BatchOptions(tmp_path / "out", solutions, FAST, workers=1))  # in this process
+    return summary.results[0], executions
+
+
+SQUARE = "def square(x):\n    return x * x\nprint(square(torch.tensor(3.0)))"
+
+
+def _failed(result):
+    return [c.message for e in result.exercises for c in e.checks if c.outcome != "passed"]
+
+
+@needs_pypi
+def test_a_notebook_written_for_the_newer_api_falls_back_to_the_graders_environment_and_passes(course_env, tmp_path, monkeypatch):
+    built, _ = course_env
+    # torchmetrics 1.x's form: 0.10 asserts top_k is an int inside Accuracy.__new__, so square is never defined there
+    newer = code('metric = torchmetrics.Accuracy(task="multiclass", num_classes=3)\n' + SQUARE, "ex2")
+    result, executions = _graded_with_spy(tmp_path, monkeypatch, [newer])
+    assert (result.status, _failed(result)) == ("graded", [])
+    assert executions == [COURSE_PINS, ()]  # once in the course's environment, once in the grader's
+    choice = result.environment_choice
+    grader_version = metadata.version("torchmetrics")
+    assert (choice.graded_in, choice.cell, choice.package, choice.failing_course, choice.failing_grader) == (
+        "grader", 4, f"torchmetrics {built.versions['torchmetrics']}", 1, 0)
+    assert result.execution.versions["torchmetrics"] == grader_version and choice.grader_versions == {"torchmetrics": grader_version}
+    assert (result.environment, result.environment_versions) == ("", {})  # the kept kernel had no kernel environment
+    assert choice.reason.startswith(
+        f"graded in the grader's environment (torchmetrics {grader_version}): in the course's "
+        f"(torchmetrics {built.versions['torchmetrics']}), cell 4 raised inside torchmetrics: AssertionError")
+    assert choice.reason in result.notes and choice.fallback_seconds > 0
+    stored = json.loads(next((tmp_path / "out").rglob("result.json")).read_text())
+    assert SubmissionResult.from_dict(stored).environment_choice == choice
+
+
+@needs_pypi
+def test_a_notebook_written_for_the_old_api_stays_in_the_courses_environment(course_env, tmp_path, monkeypatch):
+    built, _ = course_env
+    older = code("metric = torchmetrics.Accuracy()\n" + SQUARE, "ex2")  # 0.x form: raises in torchmetrics 1.x
+    result, executions = _graded_with_spy(tmp_path, monkeypatch, [older])
+    assert (result.status, _failed(result), executions) == ("graded", [], [COURSE_PINS])
+    assert (result.environment_choice.graded_in, result.environment_choice.reason) == ("course", "")
+    assert (result.environment, result.environment_versions) == (built.key, built.versions)
+
+
+@needs_pypi
+def test_a_notebook_whose_own_code_raises_is_executed_once(course_env, tmp_path, monkeypatch):
+    own = code("def square(x):\n    return x * x\nraise ValueError('my own mistake')", "ex2")
+    also = code("torch.zeros(2) @ torch.zeros(3)", "ex2")  # raises inside torch, which the course does not pin
+    result, executions = _graded_with_spy(tmp_path, monkeypatch, [own, also])
+    assert [c.ename for c in result.execution.cells if c.status == "error"] == ["ValueError", "RuntimeError"]
+    assert executions == [COURSE_PINS]
+    choice = result.environment_choice
+    assert (choice.graded_in, choice.failing_grader, choice.fallback_seconds, choice.reason) == ("course", -1, 0.0, "")
+
+
+@needs_pypi
+def test_a_tie_keeps_the_courses_environment(course_env, tmp_path, monkeypatch):
+    built, _ = course_env
+    # raises inside torchmetrics 0.10 (the 1.x form) and inside the grader's (the 0.x form): one failing cell each
+    both = code('torchmetrics.Accuracy(task="multiclass", num_classes=3)', "ex1")
+    other = code("torchmetrics.Accuracy()\n" + SQUARE, "ex2")
+    result, executions = _graded_with_spy(tmp_path, monkeypatch, [both, other])
+    assert executions == [COURSE_PINS, ()]
+    choice = result.environment_choice
+    assert (choice.graded_in, choice.failing_course, choice.failing_grader) == ("course", 1, 1)
+    assert result.execution.versions["torchmetrics"] == built.versions["torchmetrics"]
+    assert choice.reason.startswith(f"graded in the course's environment (torchmetrics {built.versions['torchmetrics']}): cell 4")
+
+
+def test_the_environment_choice_is_reloaded_defensively_and_reported(tmp_path):
+    from grader.core.results import EnvironmentChoice
+    from grader.report.html import render_submission
+
+    reason = ("graded in the grader's environment (torchmetrics 1.9.0): in the course's (torchmetrics 0.10.3), "
+              "cell 14 raised inside torchmetrics: TypeError: boom")
+    result = SubmissionResult("ada", "ada", "ada/mini.ipynb", "mini", "Mini", "metadata", "graded", "", 4, 4,
+                              environment_choice=EnvironmentChoice("grader", reason, 14, "torchmetrics 0.10.3",
+                                                                   "TypeError: boom", 3, 0, {"torchmetrics": "1.9.0"}, 12.5))
+    assert SubmissionResult.from_json(result.to_json()) == result
+    page = " ".join(render_submission(result, "ta").split())
+    assert f"<dt>Graded in</dt> <dd>{reason.replace(chr(39), '&#39;')}</dd>" in page
+    broken = {**result.to_dict(), "environment_choice": {"graded_in": "elsewhere", "cell": "14", "grader_versions": [1]}}
+    assert SubmissionResult.from_dict(broken).environment_choice == EnvironmentChoice()
+    assert SubmissionResult.from_dict({**result.to_dict(), "environment_choice": None}).environment_choice == EnvironmentChoice()
+    assert "Graded in" not in render_submission(dataclasses.replace(result, environment_choice=EnvironmentChoice()), "ta")
