@@ -18,8 +18,8 @@ from grader.check.collector import run_checks
 from grader.core.assignment import Assignment, environment_differences
 from grader.core.results import SubmissionResult, summary_message
 from grader.core.settings import ExecuteSettings
-from grader.execute.kernels import KernelSupply
-from grader.execute.notebook import run_notebook
+from grader.execute.kernels import KernelSupply, require_environment
+from grader.execute.fallback import kept_execution
 from grader.intake.discover import Submission, identify, read_notebook
 from grader.intake.tamper import locked_cell_changes
 from grader.probe.probe import Probe
@@ -111,7 +111,11 @@ def _grade_into(
     result.assignment, result.assignment_title = assignment.id, assignment.title
     result.spec_hash = assignment.spec_hash()
     result.locked_cells_changed = locked_cell_changes(nb, assignment.notebook)
-    with run_notebook(nb, settings, supply.take() if supply else None) as live:
+    built = require_environment(settings)  # built before the batch; here read from the cache
+    with kept_execution(nb, settings, supply.take() if supply else None, built) as (live, choice):
+        result.environment_choice = choice
+        if choice.graded_in == "course" and built is not None:  # in the grader's own, no kernel environment is recorded
+            result.environment, result.environment_versions = built.key, dict(built.versions)
         result.sections = exercise_starts(nb, assignment, live.result.cells)
         probe = Probe(live, assignment, live.result.cells, result.sections)
         result.exercises = run_checks(assignment, probe, result.predictions)
@@ -119,7 +123,8 @@ def _grade_into(
         started = time.perf_counter()
         plots, figure_notes = probe.illustrations()  # after every check: a figure never changes an outcome
         environment = environment_differences(assignment, live.result.versions)
-        result.notes = [*([problem] if problem else []), *environment, *probe.notes(), *figure_notes]
+        fallback = [choice.reason] if choice.reason else []
+        result.notes = [*([problem] if problem else []), *fallback, *environment, *probe.notes(), *figure_notes]
         probing = time.perf_counter() - started
         result.resolutions = list(probe.resolutions.values())
         result.execution = live.result

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from grader.core.assignment import Assignment, AssignmentError, load_assignments, with_data_folders
+from grader.core.assignment import Assignment, AssignmentError, kernel_settings, load_assignments
 from grader.core.feedback import AUDIENCES, Audience
 from grader.core.results import Change, SubmissionResult, changes_to_json
 from grader.core.settings import ExecuteSettings
 from grader.execute import sandbox
-from grader.execute.kernels import require_kernel
+from grader.execute.kernels import require_environment, require_kernel
 from grader.grade import grader_version, new_result
 from grader.intake.discover import Submission, assignment_of, discover
 from grader.intake.lateness import LatePolicy, resettle, settle
@@ -126,8 +126,9 @@ def grade_folder(
         assignments = [only_assignment(assignments, options.assignment)]
     for assignment in assignments:
         assignment.require_course_secret()
-    settings = with_data_folders(settings, assignments)
+    settings = kernel_settings(settings, assignments)
     require_kernel(settings.kernel_name)
+    require_environment(settings)  # built once, before the first notebook; refused here when it cannot be
     sandbox.unsandboxed_reason(settings.sandbox)  # raises SandboxUnavailable under --sandbox required
     gradebook = Gradebook(out / "gradebook.sqlite")
     reviews = ReviewBook(gradebook.path)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Measure the real-world corpus independently of the grader, and compare with its ground truth.
 
-    python scripts/measure_realworld.py [--jobs 2] [--only NAME ...] [--json measured.json]
+    python scripts/measure_realworld.py [--jobs 2] [--only NAME ...] [--json measured.json] [--python PATH]
 
 For every notebook in tests/realworld/notebooks/ this script does what a careful person would do
 by hand, without the `grader` package: it runs the notebook top to bottom in a fresh Jupyter
@@ -29,6 +29,10 @@ decision boundary) and which ones were run with autograd on a batch (training); 
 outputs this decides "prints progress every 10 epochs" (the epochs printed by the cell that trained
 the moons model) and "plots the decision boundary" (a cell that ran the model on a grid, drew a
 figure and raised nothing).
+
+`--python` runs the kernels on another interpreter: the course's pinned environment (the README's "Kernel
+environments" says where the grader builds it; `--python ~/.cache/nbgrade-torch/envs/<hash>/bin/python`), so
+that the notebooks are measured in the environment they are graded in.
 
 It prints one row per notebook (measured verdicts and accuracies) and every disagreement with
 expected.toml, and exits 1 when there is one. It is a tool to run by hand, not a test.
@@ -390,8 +394,9 @@ def _run_code(client: NotebookClient, source: str, index: int) -> dict[str, Any]
     return json.loads(found[-1]) if found else {}
 
 
-def run_notebook(name: str, roles: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Execute one notebook with the measurements at the declared cells; return what was measured."""
+def run_notebook(name: str, roles: dict[str, dict[str, Any]], python: str = "") -> dict[str, Any]:
+    """Execute one notebook with the measurements at the declared cells (its kernel on `python` when given, else
+    on the python3 kernel spec's); return what was measured."""
     started = time.perf_counter()
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     at: dict[int, list[tuple[str, str, str, dict[str, str]]]] = {}
@@ -409,6 +414,8 @@ def run_notebook(name: str, roles: dict[str, dict[str, Any]]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="measure-") as workdir:
         manager = KernelManager(kernel_name="python3", transport="ipc",
                                 connection_file=str(Path(workdir) / "kernel.json"))
+        if python:
+            manager.kernel_spec.argv[0] = python  # ipykernel_launcher on that interpreter
         client = NotebookClient(nb, km=manager, timeout=600, allow_errors=True,
                                 resources={"metadata": {"path": workdir}})
         try:
@@ -631,10 +638,10 @@ def _limit_threads() -> None:
         os.environ[variable] = "1"
 
 
-def _measure_one(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
-    name, roles = job
+def _measure_one(job: tuple[str, dict[str, Any], str]) -> dict[str, Any]:
+    name, roles, python = job
     try:
-        return run_notebook(name, roles)
+        return run_notebook(name, roles, python)
     except Exception as exc:  # a broken run is reported, not fatal to the others
         return {"name": name, "failed": repr(exc), "seconds": 0.0}
 
@@ -644,6 +651,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default 2)")
     parser.add_argument("--only", nargs="*", default=[], help="measure only these notebooks")
     parser.add_argument("--json", type=Path, help="write every measurement and verdict to this file")
+    parser.add_argument("--python", default="", help="run the kernels on this interpreter (a kernel environment's bin/python)")
     args = parser.parse_args(argv)
 
     expected = tomllib.loads(EXPECTED.read_text(encoding="utf-8"))
@@ -655,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     _limit_threads()
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        runs = list(pool.map(_measure_one, [(n, expected[n]["roles"]) for n in names]))
+        runs = list(pool.map(_measure_one, [(n, expected[n]["roles"], args.python) for n in names]))
     elapsed = time.perf_counter() - started
 
     labels = list(CHECKS.values())

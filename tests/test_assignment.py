@@ -54,6 +54,11 @@ def test_environment_differences_name_each_package_the_kernel_has_in_another_ver
         "version may fail here for that reason alone"
     ]
     assert "not installed" in environment_differences(course, {})[0]
+    pinned = dataclasses.replace(mini, environment={"torchmetrics": "<0.11", "pandas": ">=1.5,<2"})
+    assert pinned.kernel_pins() == (("pandas", ">=1.5,<2"), ("torchmetrics", "<0.11"))
+    assert environment_differences(pinned, {"torchmetrics": "0.10.3", "pandas": "2.2.0"}) == [
+        "the course needs pandas >=1.5,<2; the grading kernel has 2.2.0"
+    ]
 
 
 # ------------------------------------------------------------------ assignment.toml checked when loaded
@@ -105,7 +110,12 @@ def test_an_unknown_key_is_refused_naming_the_file_the_table_and_the_nearest_key
         ('names = ["layer"]', 'names = "layer"', "names in [objects.layer] must be a list of strings, not 'layer' (a string)"),
         ('ex2 = "Ex 2 · a square function"', "ex2 = 2", "ex2 in [exercises] must be a string (the exercise's title), not 2 (an integer)"),
         ("[exercises]", "[environment]\ntorch = 2.1\n\n[exercises]",
-         'torch in [environment] must be a string (the version, quoted: torch = "2.1"), not 2.1 (a number)'),
+         'torch in [environment] must be a quoted version (torch = "2.1": the course used it) or version specifier '
+         '(torchmetrics = "<0.11", pandas = ">=1.5,<2": the kernel must have it), not 2.1 (a number)'),
+        ("[exercises]", '[environment]\ntorchmetrics = "<<0.11"\n\n[exercises]',
+         "torchmetrics in [environment] must be a quoted version (torch = \"2.1\": the course used it) or version specifier "
+         "(torchmetrics = \"<0.11\", pandas = \">=1.5,<2\": the kernel must have it), not '<<0.11' (a string)"),
+        ("[exercises]", '[environment]\npandas = "two"\n\n[exercises]', "pandas in [environment] must be a quoted version"),
         ('title = "Mini assignment (tests)"', "title = true", "title must be a string, not True (a boolean)"),
         ('kind = "module"', 'kind = ["module"]', "kind in [objects.layer] must be a string, not ['module'] (a list)"),
     ],

@@ -41,11 +41,11 @@ from grader.authoring.calibration import (
 )
 from grader.authoring.wrong_answers import linear_variant, make_wrong_answer
 from grader.check.collector import run_checks
-from grader.core.assignment import Assignment, AssignmentError, load_assignment, with_data_folders
+from grader.core.assignment import Assignment, AssignmentError, kernel_settings, load_assignment
 from grader.core.markers import clean_solution, release_notebook, write_notebook
 from grader.core.results import ExerciseResult, PredictionRecord, SubmissionResult
 from grader.core.settings import ExecuteSettings
-from grader.execute.kernels import KernelSupply, require_kernel
+from grader.execute.kernels import KernelSupply, require_environment, require_kernel
 from grader.grade import grade_submission
 from grader.intake.discover import submission_at
 from grader.probe.probe import Probe
@@ -88,8 +88,9 @@ def calibrate_assignment(
         raise ValueError(f"Invalid calibration size {seeds} seeds x {draws} draws: both must be at least 1")
     started = time.perf_counter()
     assignment = load_assignment(folder)
-    settings = with_data_folders(settings, [assignment])
+    settings = kernel_settings(settings, [assignment])
     require_kernel(settings.kernel_name)
+    require_environment(settings)  # built once, before the first notebook; refused here when it cannot be
     assignment.require_course_secret()
     notebooks = variant_notebooks(assignment)
     runs = [Run("reference", seed) for seed in range(seeds)] + [Run(v, 0) for v in notebooks if v != "reference"]

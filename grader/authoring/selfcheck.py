@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.core.assignment import PUBLIC_SPECS, Assignment, AssignmentError, load_public_assignment
+from grader.core.assignment import PUBLIC_SPECS, Assignment, AssignmentError, load_public_assignment, with_kernel_pins
 from grader.core.results import SubmissionResult
 from grader.core.settings import ExecuteSettings
-from grader.execute.kernels import require_kernel
+from grader.execute.kernels import require_environment, require_kernel
 from grader.grade import grade_submission
 from grader.intake.discover import identify, read_notebook, submission_at
 
@@ -60,5 +60,7 @@ def check_notebook(
     if not notebook.is_file():
         raise FileNotFoundError(f"notebook {notebook} not found")
     assignment = find_public_assignment(notebook, public)
+    settings = with_kernel_pins(settings, [assignment])  # the same kernel environment as grading
     require_kernel(settings.kernel_name)
+    require_environment(settings)
     return grade_submission(submission_at(notebook.parent, notebook), [assignment], settings, assume=True)

@@ -33,11 +33,11 @@ from grader.authoring.calibration import calibration_problems
 from grader.authoring.release import out_of_date
 from grader.check.collector import run_checks
 from grader.core import legacy
-from grader.core.assignment import PUBLIC_SPECS, Assignment, load_assignment, with_data_folders
+from grader.core.assignment import PUBLIC_SPECS, Assignment, kernel_settings, load_assignment
 from grader.core.markers import clean_solution, release_notebook, write_notebook
 from grader.core.results import CheckResult, ExerciseResult, SubmissionResult
 from grader.core.settings import ExecuteSettings
-from grader.execute.kernels import KernelSupply, require_kernel
+from grader.execute.kernels import KernelSupply, require_environment, require_kernel
 from grader.grade import grade_submission
 from grader.intake.discover import submission_at
 from grader.probe.probe import Probe
@@ -93,8 +93,9 @@ def validate_assignment(
     """Run the reference, the blank and the reference under `seeds`; say what violates the contract."""
     started = time.perf_counter()
     assignment = load_assignment(folder)
-    settings = with_data_folders(settings, [assignment])
+    settings = kernel_settings(settings, [assignment])
     require_kernel(settings.kernel_name)
+    require_environment(settings)  # built once, before the first notebook; refused here when it cannot be
     assignment.require_course_secret()
     public = dataclasses.replace(assignment, specs=PUBLIC_SPECS) if (folder / PUBLIC_SPECS).is_dir() else None
     reference = nbformat.read(assignment.notebook, as_version=4)

@@ -39,6 +39,7 @@ from grader.cli.review import add_export_parser, add_serve_parser
 from grader.core.assignment import AssignmentError
 from grader.core.feedback import AUDIENCES
 from grader.core.markers import ReleaseError
+from grader.execute.environments import EnvironmentProblem
 from grader.execute.kernels import KernelNotFound
 from grader.execute.sandbox import SandboxUnavailable
 from grader.intake.lateness import (
@@ -201,7 +202,7 @@ def grade_command(args: argparse.Namespace) -> int:
         warn_if_unsandboxed(options.settings, console)
         with progress_bar(console, enabled=not args.quiet) as (advance, on_plan):
             summary = grade_folder(args.folder, options, advance, on_plan)
-    except (AssignmentError, KernelNotFound, IntakeError, SandboxUnavailable) as exc:
+    except (AssignmentError, KernelNotFound, IntakeError, SandboxUnavailable, EnvironmentProblem) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         return USAGE_ERROR
     Console().print(summary_table(summary))
@@ -324,7 +325,7 @@ def validate_command(args: argparse.Namespace) -> int:
             validation = validate_assignment(
                 folder, settings, seeds, progress=lambda run: console.print(f"{escape(str(folder))}: {run} …")
             )
-        except (AssignmentError, KernelNotFound) as exc:
+        except (AssignmentError, KernelNotFound, EnvironmentProblem) as exc:
             console.print(f"[red]error:[/] {escape(str(exc))}")
             return USAGE_ERROR
         print_validation(validation, console)

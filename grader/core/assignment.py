@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from grader.core.schema import SchemaError, check
+from grader.core.schema import SchemaError, check, is_version_specifier
 from grader.core.settings import ExecuteSettings
 
 # grader.core.hidden and grader.core.secret are imported where they are used: the student package
@@ -103,7 +103,8 @@ class Assignment:
     exercises: tuple[Exercise, ...]
     objects: dict[str, ObjectSpec] = field(default_factory=dict)
     specs: str = HIDDEN_SPECS  # the folder under `folder` whose checks run: HIDDEN_SPECS or PUBLIC_SPECS
-    environment: dict[str, str] = field(default_factory=dict)  # [environment]: package -> the version the course uses
+    # [environment]: package -> a specifier the kernel must satisfy ("<0.11") or the bare version the course used ("1.2")
+    environment: dict[str, str] = field(default_factory=dict)
     # [alignment]: exercise -> phrases of its heading in the course's own notebook, for notebooks without tags
     alignment: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # compare_with: a folder of known solutions (earlier terms, published ones), relative to this folder
@@ -116,6 +117,10 @@ class Assignment:
     # checker_url: the folder URL where the instructor hosts that wheel (the notebook's pip line)
     checker: bool = False
     checker_url: str = ""
+
+    def kernel_pins(self) -> tuple[tuple[str, str], ...]:
+        """The `[environment]` specifiers the kernel must satisfy, sorted: (package, specifier) pairs."""
+        return tuple(sorted((p, v) for p, v in self.environment.items() if is_version_specifier(v)))
 
     @property
     def specs_dir(self) -> Path:
@@ -311,6 +316,33 @@ def with_data_folders(settings: ExecuteSettings, assignments: list[Assignment]) 
     return replace(settings, data_folders=folders)
 
 
+def kernel_settings(settings: ExecuteSettings, assignments: list[Assignment]) -> ExecuteSettings:
+    """`settings` for kernels that run notebooks of `assignments`: their data folders and their pinned packages.
+
+    Every command that executes notebooks (grade, check, validate, calibrate; pool and Dask workers get the
+    result) goes through here, so they all run in the same environment.
+    """
+    return with_kernel_pins(with_data_folders(settings, assignments), assignments)
+
+
+def with_kernel_pins(settings: ExecuteSettings, assignments: list[Assignment]) -> ExecuteSettings:
+    """`settings` whose kernels run in the environment the `[environment]` specifiers of `assignments` ask for.
+
+    A batch's kernels share one supply, so they share one environment: two assignments that pin the
+    same package differently are refused (grade them one at a time with --assignment).
+    """
+    pins: dict[str, tuple[str, str]] = {}
+    for assignment in assignments:
+        for package, specifier in assignment.kernel_pins():
+            other = pins.setdefault(package, (specifier, assignment.id))
+            if other[0] != specifier:
+                raise AssignmentError(
+                    f"{assignment.id} needs {package} {specifier} in the kernel but {other[1]} needs {package} {other[0]}: "
+                    "grade them one at a time (--assignment ID)"
+                )
+    return replace(settings, kernel_pins=tuple(sorted((package, pin[0]) for package, pin in pins.items())))
+
+
 def load_assignments(solutions_dir: Path) -> list[Assignment]:
     """Every assignment under `solutions_dir` (one sub-folder each holding assignment.toml)."""
     if not solutions_dir.is_dir():
@@ -374,11 +406,17 @@ def _require(
 
 def environment_differences(assignment: Assignment, versions: dict[str, str]) -> list[str]:
     """A sentence for each package whose installed version differs from the one the course uses
-    (`[environment]` in assignment.toml; "1.2" matches 1.2 and 1.2.x)."""
+    (`[environment]` in assignment.toml; "1.2" matches 1.2 and 1.2.x; a specifier must contain it)."""
+    from packaging.specifiers import SpecifierSet  # here: the student package loads this module without it
+
     notes = []
     for package, wanted in sorted(assignment.environment.items()):
         installed = versions.get(package, "")
-        if installed != wanted and not installed.startswith(wanted + "."):
+        if is_version_specifier(wanted):
+            # the kernel reports the versions of the packages notebooks commonly import (its helper's list)
+            if installed and not SpecifierSet(wanted).contains(installed, prereleases=True):
+                notes.append(f"the course needs {package} {wanted}; the grading kernel has {installed}")
+        elif installed != wanted and not installed.startswith(wanted + "."):
             found = installed or "not installed"
             notes.append(
                 f"the course uses {package} {wanted}; the grading kernel has {found}: "

@@ -208,6 +208,22 @@ class Comment:
 
 
 @dataclass
+class EnvironmentChoice:
+    """Which environment the kept execution ran in, and why (results before the fallback have none)."""
+
+    graded_in: Literal["course", "grader", ""] = ""  # "": no [environment] pins, the grader's own environment
+    reason: str = ""  # a sentence for the report; "" when the course's environment was never in question
+    # the course's run: the first cell that raised inside a pinned package, and that package ("torchmetrics 0.10.3")
+    cell: int = 0
+    package: str = ""
+    error: str = ""  # "TypeError: ..."
+    failing_course: int = 0  # cells that did not run cleanly in the course's environment
+    failing_grader: int = -1  # in the grader's, -1 when the notebook was not run there
+    grader_versions: dict[str, str] = field(default_factory=dict)  # the pinned packages' versions in the grader's
+    fallback_seconds: float = 0.0  # the extra execution in the grader's environment
+
+
+@dataclass
 class SubmissionResult:
     """Everything recorded about grading one submission file."""
 
@@ -227,6 +243,11 @@ class SubmissionResult:
     notebook_hash: str = ""
     spec_hash: str = ""
     grader_version: str = ""
+    # the kernel environment built for the assignment's [environment] specifiers: its hash ("" when the kernel
+    # ran in the grader's own environment) and each pinned package's installed version
+    environment: str = ""
+    environment_versions: dict[str, str] = field(default_factory=dict)
+    environment_choice: EnvironmentChoice = field(default_factory=EnvironmentChoice)
     graded_at: str = ""  # ISO 8601, UTC
     seconds: float = 0.0  # wall time of the whole submission
     figures: list[Figure] = field(default_factory=list)
@@ -282,6 +303,8 @@ class SubmissionResult:
             figures=[_build(Figure, f) for f in data.get("figures", []) if isinstance(f, dict)],
             predictions=[_build(PredictionRecord, p) for p in data.get("predictions", []) if isinstance(p, dict)],
             digests=[_build(ObjectDigest, d) for d in data.get("digests", []) if isinstance(d, dict)],
+            environment_versions=_string_map(data.get("environment_versions")),
+            environment_choice=_environment_choice(data.get("environment_choice")),
             execution=(
                 _build(
                     ExecutionResult,
@@ -364,3 +387,29 @@ def changes_to_json(changes: list[Change]) -> str:
 
 def changes_from_json(text: str) -> list[Change]:
     return [Change(**item) for item in json.loads(text or "[]") if isinstance(item, dict)]
+
+
+def _string_map(value: Any) -> dict[str, str]:
+    """`value` when it is a table of strings (as written), else {}: older results have none."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in value.items() if isinstance(v, str)}
+
+
+def _environment_choice(value: Any) -> EnvironmentChoice:
+    """The recorded choice when it is a table of the right kinds (as written), else the empty one."""
+    if not isinstance(value, dict):
+        return EnvironmentChoice()
+    empty = EnvironmentChoice()
+    kept = {k: v for k, v in value.items() if k != "grader_versions" and _same_kind(v, getattr(empty, k, None))}
+    if kept.get("graded_in") not in ("course", "grader", ""):
+        kept.pop("graded_in", None)
+    choice: EnvironmentChoice = _build(EnvironmentChoice, kept, grader_versions=_string_map(value.get("grader_versions")))
+    return choice
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    """Whether a reloaded `value` has the kind of the field whose default is `default` (an int is a float)."""
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return default is not None and type(value) is type(default)

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
 TOP = "the top level"
 
 
@@ -111,6 +114,22 @@ def list_of(item: Value) -> Value:
     return Value(f"a list of {plural}", lambda v: isinstance(v, list) and all(item.accepts(i) for i in v))
 
 
+def is_version_specifier(value: str) -> bool:
+    """True for a specifier (`<0.11`, `>=1.5,<2`): the kernel must have it; False for a bare version (`1.2`)."""
+    return value.strip()[:1] in ("<", ">", "=", "!", "~")
+
+
+def _is_environment_value(value: Any) -> bool:
+    """A bare version or a version specifier that `packaging` reads."""
+    if not isinstance(value, str):
+        return False
+    try:
+        SpecifierSet(value) if is_version_specifier(value) else Version(value)
+    except (InvalidSpecifier, InvalidVersion):
+        return False
+    return True
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -149,7 +168,13 @@ ASSIGNMENT = Table({
     "exercises": table_of(Value("a string (the exercise's title)", STRING.accepts)),
     "objects": table_of(OBJECT),
     "alignment": table_of(list_of(STRING), keys_from="exercises"),
-    "environment": table_of(Value('a string (the version, quoted: torch = "2.1")', STRING.accepts)),
+    # [environment]: a specifier ("<0.11") is what the kernel must have (grader/execute/environments.py builds it);
+    # a bare version ("2.1") only says what the course used, for the report's differences
+    "environment": table_of(Value(
+        'a quoted version (torch = "2.1": the course used it) or version specifier '
+        '(torchmetrics = "<0.11", pandas = ">=1.5,<2": the kernel must have it)',
+        _is_environment_value,
+    )),
     # [data] folder = "data": course data the kernel may read (what it may hold: grader/core/assignment.py)
     "data": Table({"folder": STRING}),
     # [[wrong_answers]]: transformations of the reference that grade calibrate runs (grader/authoring/wrong_answers.py)

@@ -56,6 +56,9 @@ class ExecuteSettings:
     # course data folders kernels may read ([data] in assignment.toml): bound read-only at their own absolute
     # path inside the sandbox, and linked by name into each kernel's working folder (`data/digits.npz`)
     data_folders: tuple[str, ...] = ()
+    # ([environment] specifiers in assignment.toml) (package, specifier) pairs the kernel's packages must satisfy:
+    # kernels run in an environment built for them (grader/execute/environments.py); () runs the grader's own
+    kernel_pins: tuple[tuple[str, str], ...] = ()
 
     @property
     def isolate(self) -> bool:

@@ -27,7 +27,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 from grader.core.settings import ExecuteSettings
-from grader.execute import sandbox, template
+from grader.execute import environments, sandbox, template
 
 
 class KernelNotFound(ValueError):
@@ -42,6 +42,27 @@ def require_kernel(name: str) -> None:
     except NoSuchKernel:
         installed = ", ".join(sorted(manager.find_kernel_specs())) or "none"
         raise KernelNotFound(f"Invalid kernel {name!r} from --kernel: installed kernels are {installed}") from None
+
+
+def require_environment(settings: ExecuteSettings) -> environments.KernelEnvironment | None:
+    """The kernel environment `settings` pin, built now if it is not cached (None without pins).
+
+    Raise EnvironmentProblem before grading when it cannot be built, or when the kernel is not a Python one.
+    """
+    if not settings.kernel_pins:
+        return None
+    if template.kernel_python(settings.kernel_name) is None:
+        raise environments.EnvironmentProblem(
+            f"[environment] pins packages for the kernel, but kernel {settings.kernel_name!r} is not an ipykernel "
+            "Python kernel: use --kernel python3"
+        )
+    return environments.ensure_environment(settings.kernel_pins)
+
+
+def kernel_python(settings: ExecuteSettings) -> str | None:
+    """The Python kernels run on: the kernel environment's when `settings` pin packages, else the kernel spec's."""
+    built = require_environment(settings)
+    return built.python if built is not None else template.kernel_python(settings.kernel_name)
 
 
 KERNEL_SIDE = ("tracking.py", "questions.py", "helper.py")  # of grader/inside/, run in this order as one module, `_grader_probe`
@@ -181,10 +202,9 @@ def _fork_kernel(settings: ExecuteSettings, source: template.KernelTemplate) -> 
 
 def start_template(settings: ExecuteSettings) -> template.KernelTemplate | None:
     """A kernel template for these settings, starting its imports now; None where kernels cannot be forked."""
-    if settings.kernel_start != "fork" or not settings.isolate or not template.forking_works(settings.kernel_name):
+    python = kernel_python(settings)
+    if settings.kernel_start != "fork" or not settings.isolate or python is None or not template.python_forks(python):
         return None
-    python = template.kernel_python(settings.kernel_name)
-    assert python is not None, "forking_works checked the kernel spec"
     environment = {
         **kernel_environment(Path(template.HOME), settings.threads),
         # what ipykernel sets before any notebook imports matplotlib; the template imports it earlier
@@ -269,6 +289,9 @@ def _kernel_manager(settings: ExecuteSettings, workdir: Path, home: Path, socket
     # Interrupt by message: the kernel signals its own process group, inside its sandbox.
     assert manager.kernel_spec is not None, f"no kernel spec {settings.kernel_name!r}"
     manager.kernel_spec.interrupt_mode = "message"
+    built = require_environment(settings)
+    if built is not None:  # the spec's own interpreter replaced by the environment's (ipykernel comes from the base)
+        manager.kernel_spec.argv[0] = built.python
     return manager
 
 

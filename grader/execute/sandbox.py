@@ -225,6 +225,22 @@ def bubblewrap_arguments(kernel_cmd: list[str], writable: list[Path], readable: 
     return args + kernel_cmd
 
 
+# In a kernel environment (grader/execute/environments.py): the folders of the grader's Python, whose
+# site-packages the environment's Python reads after its own; the sandbox binds them beside the environment.
+BASE_ROOTS_FILE = "nbgrade-base-roots.json"
+
+
+def kernel_roots(executable: str) -> list[Path]:
+    """The folders a kernel's Python needs inside the sandbox: its own roots, and a kernel environment's base."""
+    roots = python_roots(executable)
+    listed = Path(os.path.abspath(executable)).parent.parent / BASE_ROOTS_FILE
+    try:
+        base = [Path(p) for p in json.loads(listed.read_text(encoding="utf-8"))]
+    except (OSError, ValueError):
+        base = []
+    return sorted({*roots, *base})
+
+
 @functools.lru_cache(maxsize=8)
 def python_roots(executable: str) -> list[Path]:
     """The folders a Python interpreter needs to run: its environment and its base installation."""
@@ -294,7 +310,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
         if self.use_bubblewrap:
-            readable = [p for p in python_roots(cmd[0]) if not any(p == w or w in p.parents for w in self.writable)]
+            readable = [p for p in kernel_roots(cmd[0]) if not any(p == w or w in p.parents for w in self.writable)]
             readable += [Path(folder) for folder in self.data_folders]
             cmd = bubblewrap_arguments(cmd, self.writable, readable)
         rlimits: dict[str, object] = dict(self.limits.rlimits(gpu=gpu_visible()))

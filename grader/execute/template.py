@@ -61,11 +61,16 @@ def kernel_python(kernel_name: str) -> str | None:
     return shutil.which(argv[0]) or argv[0]
 
 
-@functools.lru_cache(maxsize=4)
 def forking_works(kernel_name: str) -> bool:
-    """Whether forked kernels can be used here: bubblewrap works and allows nested namespaces."""
+    """Whether kernels of the kernel spec `kernel_name` can be forked here (see `python_forks`)."""
     python = kernel_python(kernel_name)
-    if python is None or not sandbox.bubblewrap_works():
+    return python is not None and python_forks(python)
+
+
+@functools.lru_cache(maxsize=4)
+def python_forks(python: str) -> bool:
+    """Whether kernels on `python` can be forked here: bubblewrap works and allows nested namespaces."""
+    if not sandbox.bubblewrap_works():
         return False
     template = None
     try:
@@ -105,7 +110,7 @@ class KernelTemplate:
         code.mkdir()
         script = code / "kernel_template.py"
         script.write_text(template_source(), encoding="utf-8")
-        readable = [p for p in sandbox.python_roots(python) if not (p == self.scratch or self.scratch in p.parents)]
+        readable = [p for p in sandbox.kernel_roots(python) if not (p == self.scratch or self.scratch in p.parents)]
         readable += [Path(folder) for folder in data_folders]  # course data, read-only (bound at its own path)
         # what each forked kernel keeps visible when it covers /tmp with its own
         config: dict[str, Any] = {"home": HOME, "keep": [str(p) for p in readable]}
