@@ -191,6 +191,10 @@ def pytest_arguments(assignment: Assignment) -> list[str]:
         "no:terminal",
         "-p",
         "no:logging",
+        # its two full gc.collect() per session cost 0.3 s in a process holding torch, every submission; an
+        # unraisable exception only ever became a warning, and warnings are ignored below
+        "-p",
+        "no:unraisableexception",
         "--capture=sys",
         "-W",
         "ignore",
