@@ -29,6 +29,7 @@ from statistics import median
 import nbformat
 from nbclient import NotebookClient
 
+from grader.core.results import PHASES
 from grader.core.settings import KERNEL_STARTS, ExecuteSettings
 from grader.pipeline import BatchOptions, BatchSummary, grade_folder
 
@@ -75,6 +76,18 @@ def kernel_medians(summary: BatchSummary) -> tuple[float, float]:
     return median(e.kernel_boot_seconds for e in executions), median(e.kernel_wait_seconds for e in executions)
 
 
+def phase_medians(summary: BatchSummary) -> str:
+    """The per-submission median of each phase (result.json's `phases`) over the submissions executed."""
+    graded = [r.phases for r in summary.results if r.execution is not None]
+    if not graded:
+        return "no submission executed"
+    medians = {name: median(getattr(p, name) for p in graded) for name in PHASES}
+    execution = medians["execution"]
+    beyond = median(p.worker_total() - p.execution for p in graded)
+    share = f", beyond execution {beyond:.2f} s ({100 * beyond / execution:.0f} % of it)" if execution else ""
+    return ", ".join(f"{name} {value:.2f}" for name, value in medians.items()) + share
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "submissions")
@@ -105,6 +118,7 @@ def main() -> None:
             for label, summary in (("--workers 1", one), (f"--workers {cores}", many)):
                 boot, wait = kernel_medians(summary)
                 print(f"  {label:<21} kernel_boot_seconds median {boot:.2f} s, kernel_wait_seconds median {wait:.2f} s")
+                print(f"  {label:<21} phase medians (s): {phase_medians(summary)}")
             print(f"  re-grade, unchanged   {regrade:7.1f} s   ({again.regraded} executed again)")
             grades[f"{start} --workers 1"] = (out1 / "grades.csv").read_text(encoding="utf-8")
             grades[f"{start} --workers {cores}"] = (outn / "grades.csv").read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from grader.core.assignment import Assignment, AssignmentError, kernel_settings, load_assignments
 from grader.core.feedback import AUDIENCES, Audience
-from grader.core.results import Change, SubmissionResult, changes_to_json
+from grader.core.results import PHASES, Change, Phases, SubmissionResult, changes_to_json
 from grader.core.settings import ExecuteSettings
 from grader.execute import sandbox
 from grader.execute.kernels import require_environment, require_kernel
@@ -48,6 +48,7 @@ class BatchSummary:
     seconds: float
     superseded: int = 0  # older notebooks of a student for the same assignment, not graded
     changes: list[Change] = field(default_factory=list)  # what re-grading changed (changes.csv)
+    phases: Phases = field(default_factory=Phases)  # the totals over the submissions executed in this run
 
 
 @dataclass(frozen=True)
@@ -145,10 +146,13 @@ def grade_folder(
 
         def record(submission: Submission, result: SubmissionResult, stored: bool = False) -> None:
             before = result.to_json() if stored else ""
+            began = time.perf_counter()
             settle(result, submission, older[submission.id], late, options.submission_times, extensions)
             if not stored or result.to_json() != before:  # a stored result is saved again only if settling changed it
                 gradebook.save(result)  # one transaction per submission: a crash loses nothing recorded
                 reviews.after_grading(result)  # overrides kept; flagged when this grading puts them in doubt
+                if not stored:  # known only now: result.json has it, the gradebook's copy (saved above) does not
+                    result.phases.record = round(time.perf_counter() - began, 3)
                 write_result_json(result, out)
             results[submission.id] = result
             if progress:
@@ -195,10 +199,19 @@ def grade_folder(
     publish(gradebook, out, audience, assignments, options.compare_with)
     reviewed = {result.submission: result for result in reviews.results()}
     ordered = [reviewed.get(s.id, results[s.id]) for s in chosen]
+    for result in ordered:  # the record phase was measured after the gradebook's copy was saved
+        result.phases = results[result.submission].phases
     seconds = time.perf_counter() - started
+    totals = total_phases([results[s.id] for s in pending if s.id in results])
     return BatchSummary(
-        ordered, len(pending), len(chosen) - len(pending), seconds, superseded=len(replaced), changes=changes
+        ordered, len(pending), len(chosen) - len(pending), seconds, superseded=len(replaced), changes=changes,
+        phases=totals,
     )
+
+
+def total_phases(results: list[SubmissionResult]) -> Phases:
+    """The phases of `results`, added up."""
+    return Phases(**{name: round(sum(getattr(r.phases, name) for r in results), 3) for name in PHASES})
 
 
 def record_extensions(

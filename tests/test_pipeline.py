@@ -53,6 +53,24 @@ def test_figures_the_checks_asked_for_are_drawn_after_them(batch):
     assert _result(batch, "cy").figures == [] and _result(batch, "cy").notes == []
 
 
+def test_phases_account_for_the_wall_time(batch):
+    _, out, summary = batch
+    ada, dee = _result(batch, "ada"), _result(batch, "dee")
+    phases = ada.phases
+    assert phases.worker_total() == pytest.approx(ada.seconds, abs=0.005)
+    assert phases.execution == pytest.approx(ada.execution.execute_seconds, abs=0.001)
+    assert min(phases.read, phases.setup, phases.checks, phases.digests, phases.figures, phases.shutdown) > 0
+    assert phases.other < 0.05 * ada.seconds  # the residual no phase measured stays small
+    assert phases.drawing > 0 and phases.record > 0  # off the worker: not in `seconds`
+    assert ada.figure_seconds == pytest.approx(phases.figures + phases.drawing, abs=0.002)
+    stored = json.loads((out / "ada__mini" / "result.json").read_text())["phases"]
+    assert stored["execution"] == phases.execution and stored["record"] == phases.record
+    # nothing executed for an unreadable notebook: its time is the reading
+    assert dee.phases.execution == 0 and dee.phases.worker_total() == pytest.approx(dee.seconds, abs=0.005)
+    executed = [r for r in summary.results if r.execution is not None]
+    assert summary.phases.execution == pytest.approx(sum(r.phases.execution for r in executed), abs=0.01)
+
+
 def test_renamed_untagged_objects_are_found_by_fallback(batch):
     bo = _result(batch, "bo")
     assert bo.score == 3  # the 'printed in ex2' check needs the tag

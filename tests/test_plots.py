@@ -141,3 +141,29 @@ def test_images_are_kept_small_and_stretched_whatever_they_are():
     assert pictures.reshape(2, -1).min(axis=1).tolist() == [0, 0] and pictures.reshape(2, -1).max(axis=1).tolist() == [255, 255]
     grey = as_images(np.stack([np.full((5, 4, 4), np.nan), np.ones((5, 4, 4))]).astype(np.float32))
     assert grey.shape == (2, 4, 4) and grey.max() == 0  # five channels averaged; NaN and flat images stay black
+
+
+def test_the_background_drawer_draws_the_same_bytes_and_keeps_the_order():
+    from contextlib import closing
+
+    from grader.core.results import SubmissionResult
+    from grader.grade import Undrawn
+    from grader.pool import FigureDrawer
+
+    plots = [boundary(), confusion(), curves(np.array([0.5, np.nan]))]  # boundary() draws new points each call
+
+    def undrawn(name: str) -> Undrawn:
+        result = SubmissionResult(name, name, f"{name}.ipynb", "a", "A", "metadata", "graded", "", 1.0, 1.0)
+        result.notes = ["before drawing"]
+        return Undrawn(result, list(plots))
+
+    here, notes = draw_figures(plots)
+    with closing(FigureDrawer()) as drawer:
+        futures = [(name, drawer.submit(undrawn(name))) for name in ("one", "two")]
+        results = [(name, drawer.result(future, undrawn(name))) for name, future in futures]
+        bare = drawer.result(drawer.submit(Undrawn(undrawn("three").result)), Undrawn(undrawn("three").result))
+    for name, result in results:
+        assert result.submission == name
+        assert [f.data for f in result.figures] == [f.data for f in here]  # drawn in another process, byte for byte
+        assert result.notes == ["before drawing", *notes] and result.phases.drawing > 0
+    assert bare.figures == [] and bare.phases.drawing == 0  # nothing to draw: no drawing process needed

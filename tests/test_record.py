@@ -7,7 +7,7 @@ import pytest
 
 from grader.core.feedback import HIDDEN_MESSAGE
 from grader.record.gradebook import CSV_COLUMNS, Gradebook, write_gradescope_json, write_grades_csv
-from grader.core.results import CheckResult, ExerciseResult, SubmissionResult
+from grader.core.results import CheckResult, ExerciseResult, Phases, SubmissionResult
 
 
 def _result(score: float) -> SubmissionResult:
@@ -33,6 +33,17 @@ def test_results_round_trip_through_the_gradebook(tmp_path):
     book = Gradebook(tmp_path / "g.sqlite")
     book.save(_result(2.0))
     assert book.results()[0] == _result(2.0)
+
+
+def test_phases_round_trip_and_older_results_load_without_them():
+    result = _result(2.0)
+    result.phases = Phases(read=0.01, execution=1.5, checks=0.25, record=0.004)
+    assert SubmissionResult.from_json(result.to_json()).phases == result.phases
+    older = json.loads(result.to_json())
+    del older["phases"]  # a result.json written before phases were recorded
+    assert SubmissionResult.from_dict(older).phases == Phases()
+    older["phases"] = {"execution": "slow", "checks": True, "read": 2, "gone": 1.0}  # only numbers are kept
+    assert SubmissionResult.from_dict(older).phases == Phases(read=2.0)
 
 
 def test_grades_csv_has_the_contract_columns(tmp_path):

@@ -159,6 +159,14 @@ def run_checks(
     return group_by_exercise(assignment, collector.items)
 
 
+def import_spec_dependencies(assignment: Assignment) -> None:
+    """Collect `assignment`'s specs once without running them, so that what they import (torch, pytest's
+    plugins) is loaded before the first submission needs it; the spec modules themselves are forgotten,
+    and the first submission imports them afresh as every submission does."""
+    pytest.main([*pytest_arguments(assignment), "--collect-only"])
+    _forget_spec_modules(assignment)
+
+
 def _forget_spec_modules(assignment: Assignment) -> None:
     """Drop spec modules an earlier run imported. pytest names them from their path under the rootdir
     (`<id>.specs.test_x`), so without this a second assignment folder with the same id (a copy, an
@@ -182,6 +190,10 @@ def pytest_arguments(assignment: Assignment) -> list[str]:
         "no:terminal",
         "-p",
         "no:logging",
+        # its two full gc.collect() per session cost 0.3 s in a process holding torch, every submission; an
+        # unraisable exception only ever became a warning, and warnings are ignored below
+        "-p",
+        "no:unraisableexception",
         "--capture=sys",
         "-W",
         "ignore",

@@ -25,6 +25,7 @@ from grader.authoring.selfcheck import check_notebook
 from grader.authoring.validate import OTHER_SEEDS, parse_seeds, validate_assignment
 from grader.cli.authoring import add_calibrate_parser, add_secret_parser
 from grader.cli.console import (
+    phase_line,
     print_self_check,
     print_validation,
     progress_bar,
@@ -212,6 +213,8 @@ def grade_command(args: argparse.Namespace) -> int:
         f"{len(summary.results)} submission(s): {summary.regraded} graded, {summary.reused} unchanged{older} "
         f"in {summary.seconds:.1f} s. Reports: {escape(str(args.out / 'index.html'))}"
     )
+    if summary.regraded:
+        console.print(phase_line(summary.phases))
     return 0
 
 

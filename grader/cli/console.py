@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.authoring.validate import Validation
-from grader.core.results import SubmissionResult
+from grader.core.results import PHASES, Phases, SubmissionResult
 from grader.core.settings import ExecuteSettings
 from grader.execute.sandbox import unsandboxed_reason
 from grader.intake.discover import Submission
@@ -46,6 +46,12 @@ def summary_table(summary: BatchSummary) -> Table:
         cells = (r.submission, r.assignment or "—", f"{r.score:g} / {r.max_score:g}", r.status, r.message)
         table.add_row(*(Text(cell) for cell in cells))  # Text: student-made strings are not markup
     return table
+
+
+def phase_line(totals: Phases) -> str:
+    """One line: the seconds each phase took, summed over the submissions graded (drawing and record off the workers)."""
+    parts = [f"{name.replace('_', ' ')} {getattr(totals, name):.1f}" for name in PHASES]
+    return f"Time by phase (s, all submissions): {', '.join(parts)}"
 
 
 def print_validation(validation: Validation, console: Console) -> None:
