@@ -28,11 +28,12 @@ STUDENT_MODULES = (  # what `import grader.notebook` reaches, and nothing else (
     "__init__.py",
     "core/__init__.py", "core/legacy.py", "core/assignment.py", "core/schema.py", "core/settings.py",
     "core/results.py", "core/outputs.py",
-    "probe/__init__.py", "probe/asking.py", "probe/resolve.py", "probe/sections.py", "probe/figure_requests.py",
+    "probe/__init__.py", "probe/asking.py", "probe/resolve.py", "probe/expressions.py", "probe/sections.py",
+    "probe/figure_requests.py",
     "inside/__init__.py", "inside/tracking.py", "inside/questions.py", "inside/helper.py",
     "notebook/__init__.py", "notebook/checker.py", "notebook/kernel_side.py", "notebook/runner.py", "notebook/table.py",
 )
-REQUIRES = ("numpy", "pytest", "nbformat")  # torch is the notebook's own; pytest only for the checks' markers
+REQUIRES = ("numpy", "pytest", "nbformat", "packaging")  # torch is the notebook's own; pytest only for the checks' markers
 CELL_ID = "nbgrade-checker"
 
 
