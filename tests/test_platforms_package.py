@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
 import pytest
 
 from grader.cli.commands import main
+from grader.core.assignment import load_assignment
 from grader.core.secret import DERIVED_FILE, SecretMissing, derive_assignment_secret, hidden_generator, hidden_rng_of, read_secret
 from grader.platforms.bundle import PackageError, grader_torch_version, kernel_packages, setup_script
 from tests.conftest import ROOT
@@ -15,22 +17,23 @@ from tests.conftest import ROOT
 SOLUTION = ROOT / "solutions" / "classification-exercises"
 
 
-def test_environment_specifiers_are_installed_and_bare_versions_only_reported(tmp_path):
-    toml = tmp_path / "assignment.toml"
-    toml.write_text('[environment]\ntorch = ">=2.2,<3"\npandas = ">=2.0"\nnumpy = "1.26"\ntqdm = "~=4.60"\n')
-    packages = kernel_packages(toml)
+def _with_environment(environment):
+    return dataclasses.replace(load_assignment(SOLUTION), environment=environment)
+
+
+def test_environment_specifiers_make_the_kernel_environment_and_bare_versions_are_only_reported(tmp_path):
+    packages = kernel_packages(_with_environment({"torch": ">=2.2,<3", "pandas": ">=2.0", "numpy": "1.26", "tqdm": "~=4.60"}))
     assert packages.torch == "torch>=2.2,<3"
     assert packages.install == ("pandas>=2.0", "tqdm~=4.60")
     assert packages.reported == ("numpy 1.26",)
     script = setup_script(packages, "", "$ROOT/venv", "$HERE")
-    assert "'pandas>=2.0' 'tqdm~=4.60'" in script and "'torch>=2.2,<3'" in script
+    assert "built with uv beside the virtualenv): 'pandas>=2.0' 'tqdm~=4.60'" in script and "'torch>=2.2,<3'" in script
+    assert '-m grader.platforms warm --root "$HERE"' in script
     assert 'TORCH_INDEX="${NBGRADE_TORCH_INDEX-}"' in script and "reported, not installed: numpy 1.26" in script
 
 
 def test_without_environment_torch_is_the_graders_own(tmp_path):
-    toml = tmp_path / "assignment.toml"
-    toml.write_text('id = "x"\n')
-    packages = kernel_packages(toml)
+    packages = kernel_packages(_with_environment({}))
     assert packages.torch == f"torch=={grader_torch_version()}" and packages.install == () and packages.reported == ()
     with pytest.raises(PackageError, match="Invalid torch index"):
         setup_script(packages, 'https://x" ; rm -rf /', "$ROOT/venv", "$HERE")

@@ -103,8 +103,14 @@ class KernelEnvironment:
         return str(self.prefix / "bin" / "python")
 
 
+CACHE_VARIABLE = "NBGRADE_ENV_CACHE"  # where a platform package keeps them: beside its virtualenv, readable by kernels
+
+
 def cache_root() -> Path:
-    """Where environments are kept: `$XDG_CACHE_HOME/nbgrade-torch/envs`, else `~/.cache/nbgrade-torch/envs`."""
+    """Where environments are kept: `$NBGRADE_ENV_CACHE`, else `$XDG_CACHE_HOME/nbgrade-torch/envs`, else
+    `~/.cache/nbgrade-torch/envs`."""
+    if os.environ.get(CACHE_VARIABLE):
+        return Path(os.environ[CACHE_VARIABLE])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "nbgrade-torch" / "envs"
 

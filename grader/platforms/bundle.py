@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -28,7 +27,6 @@ ASSIGNMENT_FOLDER = "assignment"  # <package>/assignment/<id>/
 DEFAULT_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 HIDDEN_VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 _LEFT_OUT = ("demos.toml", SECRET_FILE, "__pycache__", ".pytest_cache", ".ipynb_checkpoints")
-_SPECIFIER = re.compile(r"^\s*(==|!=|<=|>=|~=|<|>|===)")
 
 
 class PackageError(ValueError):
@@ -63,16 +61,15 @@ class KernelPackages:
     """What the assignment's `[environment]` asks of the kernel: specifiers to install, versions to report."""
 
     torch: str  # the torch requirement setup.sh installs from the torch index
-    install: tuple[str, ...]  # "pandas>=2.0": installed by setup.sh
+    install: tuple[str, ...]  # "pandas>=2.0": the kernel environment setup.sh builds (grader/execute/environments.py)
     reported: tuple[str, ...]  # "numpy 1.26": a bare version, only reported when the kernel differs
 
 
-def kernel_packages(assignment_toml: Path) -> KernelPackages:
-    """The kernel's packages from `[environment]` of assignment.toml: a value starting with an operator
-    (`>=`, `==`, `~=`, …) is a specifier to install; a bare version is only reported (as grading does)."""
-    environment = tomllib.loads(assignment_toml.read_text(encoding="utf-8")).get("environment", {})
-    specified = {str(name): str(value).strip() for name, value in environment.items() if _SPECIFIER.match(str(value))}
-    reported = tuple(f"{name} {value}" for name, value in sorted(environment.items()) if str(name) not in specified)
+def kernel_packages(assignment: Assignment) -> KernelPackages:
+    """The kernel's packages from the assignment's `[environment]`: its specifiers (`Assignment.kernel_pins`)
+    make the kernel environment setup.sh builds; a bare version is only reported (as grading does)."""
+    specified = dict(assignment.kernel_pins())
+    reported = tuple(f"{name} {value}" for name, value in sorted(assignment.environment.items()) if name not in specified)
     torch = f"torch{specified.pop('torch')}" if "torch" in specified else f"torch=={grader_torch_version()}"
     return KernelPackages(torch, tuple(f"{name}{value}" for name, value in sorted(specified.items())), reported)
 
@@ -136,7 +133,7 @@ def setup_script(packages: KernelPackages, torch_index: str, venv: str, wheel_di
     if re.search(r'["$`\\\s]', torch_index):
         raise PackageError(f"Invalid torch index {torch_index!r} from --torch-index: a URL without quotes, spaces or $")
     template = (Path(__file__).parent / "setup.sh.in").read_text(encoding="utf-8")
-    extras = " ".join(_shell_quote(requirement) for requirement in packages.install)
+    extras = " ".join(_shell_quote(requirement) for requirement in packages.install) or "none"
     replacements = {
         "@TORCH@": _shell_quote(packages.torch), "@TORCH_INDEX@": torch_index, "@EXTRAS@": extras,
         "@VENV@": venv, "@WHEELS@": wheel_dir,

@@ -46,7 +46,7 @@ def package_gradescope(
     """Write Gradescope's autograder.zip for the assignment `solution` to `out`; return `out`."""
     assignment = find_assignment(solution)
     config = PlatformConfig(assignment.id, hidden_visibility, late_percent_per_unit, late_unit, late_max_percent)
-    packages = kernel_packages(assignment.folder / "assignment.toml")
+    packages = kernel_packages(assignment)
     with tempfile.TemporaryDirectory(prefix="grade-package-") as scratch:
         staging = Path(scratch)
         build_wheel(staging)

@@ -71,7 +71,7 @@ def package_prairielearn(
     (question / "info.json").write_text(json.dumps(info_json(assignment.id, assignment.title, image, timeout), indent=2) + "\n", encoding="utf-8")
     (question / "question.html").write_text(question_html(assignment.title, notebook), encoding="utf-8")
     build_wheel(server)
-    packages = kernel_packages(assignment.folder / "assignment.toml")
+    packages = kernel_packages(assignment)
     (server / "setup.sh").write_text(setup_script(packages, torch_index, VENV, "$HERE"), encoding="utf-8")
     (server / "run_grader").write_text(RUN_GRADER, encoding="utf-8")
     (server / "Dockerfile").write_text(DOCKERFILE, encoding="utf-8")

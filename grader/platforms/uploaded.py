@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader.core.assignment import load_assignment, with_data_folders
+from grader.core.assignment import kernel_settings, load_assignment
 from grader.core.results import SubmissionResult
 from grader.core.settings import ExecuteSettings
 from grader.execute.sandbox import unsandboxed_reason
@@ -70,7 +70,8 @@ def _grade(upload: Upload, config: PlatformConfig, choice: IsolationChoice) -> S
     apply_isolation(choice, list(upload.locked))
     unsandboxed_reason(choice.sandbox)  # SandboxUnavailable when bubblewrap was asked for and cannot work
     assignment = load_assignment(upload.package / ASSIGNMENT_FOLDER / config.assignment)
-    settings = with_data_folders(ExecuteSettings(sandbox=choice.sandbox, kernel_start="launch"), [assignment])
+    # the assignment's data folders and kernel environment (built by setup.sh, here from the cache)
+    settings = kernel_settings(ExecuteSettings(sandbox=choice.sandbox, kernel_start="launch"), [assignment])
     submission = replace(submission_at(upload.notebooks, notebooks[0]), student=upload.student)
     result = grade_submission(submission, [assignment], settings, assume=True)
     if result.status == "invalid":
