@@ -20,6 +20,7 @@ from importlib import metadata
 from typing import Any
 
 import nbformat
+import zmq
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
@@ -170,6 +171,7 @@ def run_notebook(
                 off = "the sandbox was turned off (--sandbox off)"
                 live.result.unsandboxed = (sandbox.bubblewrap_problem() if settings.isolate else off) or "bubblewrap did not start"
             _execute_cells(client, nb, live.result, settings)
+            _stop_reading_cells(client)
             if live.result.kernel_died:
                 live.result.kernel_message += _log_tail(kernel.log)
             yield live
@@ -201,6 +203,7 @@ def _connect(client: NotebookClient, kernel: PreparedKernel, settings: ExecuteSe
     kernel.channel.wait_for_ready(timeout=120)
     result = ExecutionResult(cells=[], seed=settings.seed)
     live = LiveKernel(client=client, channel=kernel.channel, settings=settings, result=result)
+    live.listen_to_the_kernel_only()  # the notebook's output reaches nbclient, never the probe's channel
     # seeds again right before the student's first cell; the imports are already done
     info = live.request("setup", seed=settings.seed, threads=settings.threads, reseed=settings.reseed)
     result.device, result.versions = info["device"], info["versions"]
@@ -209,6 +212,14 @@ def _connect(client: NotebookClient, kernel: PreparedKernel, settings: ExecuteSe
     result.kernel_boot_seconds = ready - kernel.launched
     result.kernel_wait_seconds = max(0.0, ready - taken)
     return live
+
+
+def _stop_reading_cells(client: NotebookClient) -> None:
+    """Unsubscribe nbclient from the kernel's output once the cells are done: a thread the notebook left
+    printing then fills no queue of the grader's (its messages are dropped where the kernel publishes them)."""
+    socket = client.kc.iopub_channel.socket if client.kc is not None else None
+    if socket is not None:
+        socket.setsockopt(zmq.UNSUBSCRIBE, b"")
 
 
 def _execute_cells(
