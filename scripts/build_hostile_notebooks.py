@@ -113,6 +113,53 @@ AFTER = {
     "kills-its-parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
 }
 
+# The floods of the red team, around a correct training exercise written the way the course does it:
+# ex1 trains its layer and prints "Epoch: 0 | Loss: …" every 10 epochs (the lines training specs read).
+TRAINED = [
+    ("import torch\nfrom torch import nn", []),
+    (
+        "torch.manual_seed(42)\n"
+        "X = torch.rand(200, 2) * 2 - 1\n"
+        "y = (X.sum(dim=1) > 0).float().unsqueeze(1)  # the label: which side of x + y = 0\n"
+        "layer = nn.Linear(2, 1)\n"
+        "loss_fn = nn.BCEWithLogitsLoss()\n"
+        "optimizer = torch.optim.SGD(layer.parameters(), lr=0.5)\n"
+        "for epoch in range(100):\n"
+        "    loss = loss_fn(layer(X), y)\n"
+        "    optimizer.zero_grad()\n"
+        "    loss.backward()\n"
+        "    optimizer.step()\n"
+        "    if epoch % 10 == 0:\n"
+        "        acc = ((layer(X) > 0).float() == y).float().mean() * 100\n"
+        "        print(f'Epoch: {epoch} | Loss: {loss.item():.5f}, Accuracy: {acc:.2f}%')",
+        ["ex1"],
+    ),
+    SOLVED[2],
+]
+# 10**7 lines (in blocks of 10**4, flushed), then a thread that goes on printing one-line messages,
+# each flushed, for 30 s after the cell ended
+PRINT_FLOOD = (
+    "import threading, time\n"
+    "for block in range(1000):\n"
+    "    print('\\n'.join(f'step {i}' for i in range(block * 10_000, (block + 1) * 10_000)), flush=True)\n"
+    "def chatter():\n"
+    "    end = time.time() + 30\n"
+    "    while time.time() < end:\n"
+    "        print('still busy', flush=True)\n"
+    "threading.Thread(target=chatter, daemon=True).start()"
+)
+# 10**5 UserWarnings (filter "always"), logged warnings and 20 MB on stderr
+WARNING_FLOOD = (
+    "import logging, sys, warnings\n"
+    "warnings.simplefilter('always')\n"
+    "for i in range(100_000):\n"
+    "    warnings.warn(f'this API is deprecated (call {i % 3})', UserWarning)\n"
+    "for i in range(1000):\n"
+    "    logging.warning('learning rate %s may be too high', 0.5)\n"
+    "for _ in range(200):\n"
+    "    sys.stderr.write('E' * 99_999 + '\\n')"
+)
+
 
 def notebook(cells: list[tuple[str, list[str]]], assignment: str | None = "mini") -> nbformat.NotebookNode:
     nb = new_notebook(cells=[new_markdown_cell("# Mini assignment")])
@@ -150,6 +197,8 @@ def main() -> None:
         nbformat.write(notebook([(attack, []), *SOLVED]), OUT / f"{name}.ipynb")
     for name, attack in AFTER.items():
         nbformat.write(notebook([*SOLVED, (attack, [])]), OUT / f"{name}.ipynb")
+    nbformat.write(notebook([*TRAINED, (PRINT_FLOOD, [])]), OUT / "print-flood-after-training.ipynb")
+    nbformat.write(notebook([(WARNING_FLOOD, []), *TRAINED]), OUT / "warning-flood-before-training.ipynb")
     write_malformed()
 
 

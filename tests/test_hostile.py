@@ -50,6 +50,8 @@ VERDICTS = {
     "huge": ("graded", 4),
     "torch-state-flipped": ("graded", 4),  # probes run in the grader's state whatever the notebook left
     "cwd-and-environment": ("graded", 4),
+    "print-flood-after-training": ("graded", 4),  # 10**7 lines, then a thread printing: no probe waits behind them
+    "warning-flood-before-training": ("graded", 4),  # 10**5 warnings, logged warnings, 20 MB on stderr
     "kills-its-parent": ("graded", 4),  # in the sandbox its parent is its PID namespace's init: SIGKILL is ignored
 }
 # Without the sandbox its parent is the nanny the launcher leaves between it and the grader: the kernel
@@ -174,3 +176,17 @@ def test_reports_render_for_every_hostile_submission(batch):
         html = (out / result.submission / "report.html").read_text()
         assert result.status in html and "<script>" not in html.split("</style>")[-1]
     assert json.loads((out / results["control"].submission / "result.json").read_text())["score"] == 4
+
+
+def test_floods_cost_nothing_and_are_summarised(batch):
+    results = batch[0]
+    for name in ("print-flood-after-training", "warning-flood-before-training"):
+        result = results[name]
+        assert all(c.points == c.max_points for e in result.exercises for c in e.checks), result.message
+        assert result.seconds < 60, f"{name} took {result.seconds} s"  # bounded: no request waited out its timeout
+        training = next(c for c in result.execution.cells if "ex1" in c.tags)
+        assert [line.split(" |")[0] for line in training.stdout.splitlines()] == [f"Epoch: {e}" for e in range(0, 100, 10)]
+    flood = results["warning-flood-before-training"].execution.cells[0]
+    assert flood.warnings == 100_000
+    assert flood.stderr_summary.startswith("100,000 warnings, 3 distinct: UserWarning: this API is deprecated (call 0) (×33,334)")
+    assert "1,000 logged records" in flood.stderr_summary and len(flood.stdout) == 0

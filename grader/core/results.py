@@ -58,6 +58,8 @@ class CellResult:
     execution_count: int | None = None  # the kernel's count for this run of the cell (None when not run)
     missing_package: str = ""  # the package a failed import needed
     library_error: str = ""  # the installed third-party package the cell's error was raised in, e.g. "torchmetrics 1.9.0"
+    warnings: int = 0  # warnings the cell printed on stderr, counted (never stored one by one)
+    stderr_summary: str = ""  # e.g. "12,345 warnings, 3 distinct: UserWarning: … (×4,115); 20,000,000 characters on stderr"
 
 
 @dataclass

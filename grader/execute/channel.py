@@ -1,7 +1,15 @@
 """The probe's channel: questions sent to the live kernel's helper, plain-data answers back.
 
 A request is one line of code calling `_grader_probe.respond(method, arguments)`
-in the kernel; the answer comes back as a display message of our own MIME type.
+in the kernel; the answer comes back in the request's own reply on the shell
+channel (a user expression, `_grader_probe.answer()`, formatted with our own MIME
+type). The kernel's output messages (iopub) are not read for answers: a notebook
+can flood them (10**7 lines, a thread printing after its cell, 10**5 warnings), and
+a flooded publisher drops messages. The channel subscribes only to the kernel's
+own topics (`kernel.<id>.status`, …), never to streams or displays, so a request's
+clock starts when the kernel says it began the request (its "busy" status) and
+queued output never counts against it.
+
 The failure taxonomy of a request: the student's object raised (`ProbeError`),
 no answer in time (`ProbeTimeout`), the kernel is gone (`KernelDied`).
 """
@@ -14,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import zmq
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
@@ -23,6 +32,9 @@ from grader.core.results import ExecutionResult
 from grader.core.settings import ExecuteSettings
 
 MIME = "application/x-grader+json"
+ANSWER = "_grader_probe.answer()"  # the user expression the reply carries the answer in
+KERNEL_TOPICS = b"kernel."  # the kernel's own iopub topics (status, execute_input, error), not streams or displays
+POLL_SECONDS = 0.5  # how often a waiting request looks whether the kernel is still alive
 
 
 class ProbeError(RuntimeError):
@@ -73,30 +85,93 @@ class LiveKernel:
         return answer.get("value")
 
     def _execute(self, code: str) -> dict[str, Any]:
-        answers: list[dict[str, Any]] = []
-
-        def collect(msg: dict[str, Any]) -> None:
-            if msg["msg_type"] == "display_data":
-                data = msg["content"].get("data", {})
-                if isinstance(data.get(MIME), dict):
-                    answers.append(data[MIME])
-
+        """The answer to `code`: the clock starts when the kernel begins the request, not when it was sent."""
         timeout = self.settings.probe_timeout
-        try:
-            self.channel.execute_interactive(
-                code, store_history=False, allow_stdin=False, timeout=timeout, output_hook=collect
-            )
-        except TimeoutError as exc:
+        self.discard_output()
+        msg_id = self.channel.execute(
+            code, store_history=False, allow_stdin=False, user_expressions={"answer": ANSWER}
+        )
+        reply = self._wait_for_reply(msg_id, timeout)
+        if reply is None:
             self._recover_from_timeout()
-            raise ProbeTimeout(f"no answer within {timeout} s; the kernel was interrupted") from exc
-        if not answers:
+            if self._dead:
+                raise KernelDied("the kernel died while answering a probe")
+            raise ProbeTimeout(f"no answer within {timeout} s; the kernel was interrupted")
+        answer = reply.get("user_expressions", {}).get("answer", {}).get("data", {}).get(MIME)
+        if not isinstance(answer, dict):
             if not self._alive():
                 self._mark_dead()
                 raise KernelDied("the kernel died while answering a probe")
             raise ProbeError("NoAnswer", "the kernel sent no answer to the probe", "")
-        return answers[-1]
+        return answer
+
+    def _wait_for_reply(self, msg_id: str, timeout: float) -> dict[str, Any] | None:
+        """The content of the reply to `msg_id`; None when the kernel spent `timeout` s on it, did not
+        begin it within `timeout` s of its sending (so a request waits at most twice that), or died."""
+        sent = time.perf_counter()
+        began: float | None = None
+        poller = zmq.Poller()
+        poller.register(self.channel.shell_channel.socket, zmq.POLLIN)
+        poller.register(self.channel.iopub_channel.socket, zmq.POLLIN)
+        while True:
+            now = time.perf_counter()
+            deadline = (began if began is not None else sent) + timeout
+            if now >= deadline:
+                return None
+            ready = dict(poller.poll(int(1000 * min(POLL_SECONDS, deadline - now)) + 1))
+            if self.channel.iopub_channel.socket in ready and began is None and self._began(msg_id):
+                began = time.perf_counter()
+            if self.channel.shell_channel.socket in ready:
+                reply = self._shell_reply(msg_id)
+                if reply is not None:
+                    return reply
+            if not ready and not self._alive():
+                self._mark_dead()
+                return None
+
+    def _began(self, msg_id: str) -> bool:
+        """Whether the kernel's pending status messages say it began the request `msg_id`."""
+        began = False
+        for frames in self._pending_iopub():
+            if frames[0].endswith(b".status"):
+                message = self._parse(frames)
+                content, parent = message.get("content", {}), message.get("parent_header", {})
+                began = began or (content.get("execution_state") == "busy" and parent.get("msg_id") == msg_id)
+        return began
+
+    def _shell_reply(self, msg_id: str) -> dict[str, Any] | None:
+        """The content of the reply to `msg_id` if it is among the pending shell messages (others are stale)."""
+        try:
+            while True:
+                message = self.channel.get_shell_msg(timeout=0)
+                if message.get("parent_header", {}).get("msg_id") == msg_id:
+                    content: dict[str, Any] = message.get("content", {})
+                    return content
+        except queue.Empty:
+            return None
+
+    def discard_output(self) -> int:
+        """Drop the kernel's pending iopub messages, unread (a flood's backlog); return how many there were."""
+        return sum(1 for _ in self._pending_iopub())
+
+    def _pending_iopub(self) -> Any:
+        """The raw frames of each iopub message already received, without waiting."""
+        socket = self.channel.iopub_channel.socket
+        while True:
+            try:
+                yield socket.recv_multipart(zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                return
+
+    def _parse(self, frames: list[bytes]) -> dict[str, Any]:
+        _, parts = self.channel.session.feed_identities(frames, copy=True)
+        message: dict[str, Any] = self.channel.session.deserialize(parts, content=True, copy=True)
+        return message
 
     def _recover_from_timeout(self) -> None:
+        if self._dead or not self._alive():
+            self._mark_dead()
+            return
         run_sync(self._manager().interrupt_kernel)()
         try:  # drain the interrupted request's reply so the next request starts clean
             while True:
@@ -105,6 +180,14 @@ class LiveKernel:
             pass
         if not self._alive():
             self._mark_dead()
+
+    def listen_to_the_kernel_only(self) -> None:
+        """Subscribe this channel to the kernel's own iopub topics only: streams and displays (a flood)
+        are filtered out where the kernel publishes them, so they are never queued here."""
+        socket = self.channel.iopub_channel.socket
+        socket.setsockopt(zmq.UNSUBSCRIBE, b"")
+        socket.setsockopt(zmq.SUBSCRIBE, KERNEL_TOPICS)
+        self.discard_output()
 
     def _mark_dead(self) -> None:
         """The kernel is gone: the submission's status becomes kernel-died, saying when."""

@@ -20,6 +20,7 @@ from importlib import metadata
 from typing import Any
 
 import nbformat
+import zmq
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
@@ -28,6 +29,7 @@ from grader.core.results import CellResult, ExecutionResult
 from grader.core.settings import ExecuteSettings
 from grader.execute import sandbox
 from grader.execute.channel import LiveKernel
+from grader.execute.floods import KEEP_LINES, OUTPUT_BUDGET, Overflow, StderrTally, truncate
 from grader.execute.kernels import PreparedKernel, prepare_kernel
 
 STDOUT_BUDGET = 20_000  # characters of stdout kept per cell
@@ -39,39 +41,6 @@ _NEUTRALISED = re.compile(
     r"|from\s+google\.colab\b|import\s+google\.colab\b|drive\.mount\(|files\.(upload|download)\().*$",
     re.M,
 )
-
-
-OUTPUT_BUDGET = 2_000_000  # bytes of outputs kept per cell; past it, streams keep their tail and KEEP_LINES
-TAIL_BUDGET = 100_000  # characters of a flooded stdout's end kept
-# Lines a flood must not swallow: what specs read from the output (training progress, "Epoch: 10 | …").
-KEEP_LINES = re.compile(r"epoch", re.I)
-KEPT_LINES_BUDGET = 200_000  # characters of such lines kept from a flood
-
-
-class Overflow:
-    """What is kept of a cell's stdout past the output budget: the lines specs read and the end."""
-
-    def __init__(self) -> None:
-        self.cut = 0
-        self.kept: list[str] = []
-        self.kept_size = 0
-        self.tail = ""
-
-    def take(self, text: str) -> None:
-        self.cut += len(text)
-        for line in text.splitlines(keepends=True):
-            if self.kept_size < KEPT_LINES_BUDGET and KEEP_LINES.search(line):
-                self.kept.append(line)
-                self.kept_size += len(line)
-        self.tail = (self.tail + text)[-TAIL_BUDGET:]
-
-    def summary(self) -> str:
-        kept = "".join(self.kept)
-        return (
-            f"\n[grader: {self.cut} characters of output past the {OUTPUT_BUDGET}-byte budget were cut; "
-            f"kept from them: {len(self.kept)} progress lines, then the last {len(self.tail)} characters]\n"
-            f"{kept}{'' if kept.endswith(chr(10)) or not kept else chr(10)}[grader: the end of the output]\n{self.tail}"
-        )
 
 
 class KernelKilled(DeadKernelError):
@@ -88,6 +57,7 @@ class GradingClient(NotebookClient):
         self._interrupted_at: float | None = None
         self._output_bytes: dict[int, int] = {}
         self._overflow: dict[int, Overflow] = {}
+        self._stderr: dict[int, StderrTally] = {}
 
     async def async_execute_cell(self, cell: Any, cell_index: int, *args: Any, **kwargs: Any) -> Any:
         self._interrupted_at = None
@@ -113,8 +83,17 @@ class GradingClient(NotebookClient):
         output: nbformat.NotebookNode = nbformat.v4.new_output("stream", name="stdout", text=overflow.summary())
         return output
 
+    def stderr_tally(self, cell_index: int) -> StderrTally:
+        """What the cell wrote to stderr, counted (empty when it wrote nothing)."""
+        return self._stderr.pop(cell_index, None) or StderrTally()
+
     def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
         content = msg.get("content", {})
+        if msg.get("msg_type") == "stream" and content.get("name") == "stderr":  # counted, outside the budget
+            shown = self._stderr.setdefault(cell_index, StderrTally()).take(str(content.get("text", "")))
+            if not shown:
+                return None
+            return super().output(outs, {**msg, "content": {**content, "text": shown}}, display_id, cell_index)
         size = _content_size(content)
         used = self._output_bytes.get(cell_index, 0)
         self._output_bytes[cell_index] = used + size
@@ -123,7 +102,8 @@ class GradingClient(NotebookClient):
             return super().output(outs, msg, display_id, cell_index)
         if msg.get("msg_type") == "stream" and content.get("name") == "stdout":
             text = str(content.get("text", ""))
-            head, rest = text[: max(remaining, 0)], text[max(remaining, 0) :]
+            cut = text.rfind("\n", 0, max(remaining, 0)) + 1  # the budget ends between lines: none is kept half
+            head, rest = text[:cut], text[cut:]
             self._overflow.setdefault(cell_index, Overflow()).take(rest)
             if head:  # the start of the flood, up to the budget
                 return super().output(outs, {**msg, "content": {**content, "text": head}}, display_id, cell_index)
@@ -170,6 +150,7 @@ def run_notebook(
                 off = "the sandbox was turned off (--sandbox off)"
                 live.result.unsandboxed = (sandbox.bubblewrap_problem() if settings.isolate else off) or "bubblewrap did not start"
             _execute_cells(client, nb, live.result, settings)
+            _stop_reading_cells(client)
             if live.result.kernel_died:
                 live.result.kernel_message += _log_tail(kernel.log)
             yield live
@@ -199,8 +180,11 @@ def _log_tail(log: Any, budget: int = 1500) -> str:
 def _connect(client: NotebookClient, kernel: PreparedKernel, settings: ExecuteSettings) -> LiveKernel:
     taken = kernel.taken if kernel.taken is not None else kernel.launched  # made for this submission: it waits for all of it
     kernel.channel.wait_for_ready(timeout=120)
+    if client.kc is not None:  # nbclient queues what the kernel sends rather than the kernel dropping it at its
+        client.kc.iopub_channel.socket.setsockopt(zmq.RCVHWM, 0)  # high-water mark: no line of a flood is lost
     result = ExecutionResult(cells=[], seed=settings.seed)
     live = LiveKernel(client=client, channel=kernel.channel, settings=settings, result=result)
+    live.listen_to_the_kernel_only()  # the notebook's output reaches nbclient, never the probe's channel
     # seeds again right before the student's first cell; the imports are already done
     info = live.request("setup", seed=settings.seed, threads=settings.threads, reseed=settings.reseed)
     result.device, result.versions = info["device"], info["versions"]
@@ -209,6 +193,14 @@ def _connect(client: NotebookClient, kernel: PreparedKernel, settings: ExecuteSe
     result.kernel_boot_seconds = ready - kernel.launched
     result.kernel_wait_seconds = max(0.0, ready - taken)
     return live
+
+
+def _stop_reading_cells(client: NotebookClient) -> None:
+    """Unsubscribe nbclient from the kernel's output once the cells are done: a thread the notebook left
+    printing then fills no queue of the grader's (its messages are dropped where the kernel publishes them)."""
+    socket = client.kc.iopub_channel.socket if client.kc is not None else None
+    if socket is not None:
+        socket.setsockopt(zmq.UNSUBSCRIBE, b"")
 
 
 def _execute_cells(
@@ -253,6 +245,7 @@ def _run_cell(
         return _cell_result(index + 1, cell, "crash", time.perf_counter() - started, note)
     duration = time.perf_counter() - started
     cell.source = original
+    tally = client.stderr_tally(index)
     flood = client.overflow_output(index)
     if flood is not None:
         cell.outputs.append(flood)
@@ -261,7 +254,9 @@ def _run_cell(
     if errors:
         timed_out = errors[-1].get("ename") == "KeyboardInterrupt" and duration >= (client.timeout or 0)
         status = "timeout" if timed_out else "error"
-    return _cell_result(index + 1, cell, status, duration, note)
+    result_of_cell = _cell_result(index + 1, cell, status, duration, note)
+    result_of_cell.warnings, result_of_cell.stderr_summary = sum(tally.warnings.values()), tally.summary()
+    return result_of_cell
 
 
 _SIGNAL_CAUSES = {
@@ -329,8 +324,8 @@ def _cell_result(
         duration=round(duration, 3),
         ename=str(error.get("ename", "")) if error else "",
         evalue=str(error.get("evalue", ""))[:2000] if error else "",
-        traceback=_truncate(_ANSI.sub("", "\n".join(error.get("traceback", []))), TRACEBACK_BUDGET) if error else "",
-        stdout=_truncate(stdout, STDOUT_BUDGET, keep=KEEP_LINES),
+        traceback=truncate(_ANSI.sub("", "\n".join(error.get("traceback", []))), TRACEBACK_BUDGET) if error else "",
+        stdout=truncate(stdout, STDOUT_BUDGET, keep=KEEP_LINES),
         images=images,
         note=note,
         execution_count=cell.get("execution_count") if status != "not-run" else None,
@@ -372,18 +367,3 @@ def library_note(library: str, ename: str) -> str:
         f"the {ename} was raised inside {library}, called from the notebook: the notebook may have been written "
         f"for another version of {library.split()[0]} than the grading environment's ({library})"
     )
-
-
-def _truncate(text: str, budget: int, keep: re.Pattern[str] | None = None) -> str:
-    """`text` within about `budget` characters: its head and tail, and between them the lines of the
-    cut middle that match `keep` (within the same budget again)."""
-    if len(text) <= budget:
-        return text
-    half = budget // 2
-    middle = text[half : len(text) - half]
-    kept = ""
-    if keep is not None:
-        lines = [line for line in middle.splitlines(keepends=True) if keep.search(line)]
-        kept = "".join(lines)[:budget]
-    note = f"\n... [{len(middle) - len(kept)} characters cut by the grader{', matching lines kept' if kept else ''}] ...\n"
-    return f"{text[:half]}{note}{kept}{text[-half:]}"

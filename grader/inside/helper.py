@@ -3,8 +3,10 @@
 This file is never imported by the grader. Its source text is sent to the
 submission's kernel before the student's code runs and executed there as the
 module `_grader_probe`. Each request names a method and carries JSON arguments;
-each answer is a JSON object published as a display message of MIME type
-`application/x-grader+json`. Arrays travel as base64 of little-endian bytes.
+each answer is a JSON object the grader reads back with the request's own reply
+(a user expression calling `answer()`, whose display bundle has MIME type
+`application/x-grader+json`), not from the kernel's output messages, which a
+notebook can flood. Arrays travel as base64 of little-endian bytes.
 Nothing here knows hidden labels or expected values: it only runs the student's
 objects on inputs the grader sends and reports what came out.
 """
@@ -24,14 +26,11 @@ MIME = "application/x-grader+json"
 FIT_SECONDS = 2.0  # a candidate whose forward pass takes longer is skipped, not waited for
 _IGNORED_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "_", "__", "___"}
 
-try:  # captured now, before student code can rebind them
-    from IPython.display import display as _display
-except ImportError:  # pragma: no cover - only in a kernel without IPython
-    _display = None  # type: ignore[assignment]
+_ANSWER = {}  # the last request's answer, until `answer()` hands it over
 
 
 def respond(method, arguments_json):
-    """Run one request, in the process state the grader sets, and publish its answer; never raises."""
+    """Run one request, in the process state the grader sets, and keep its answer for `answer()`; never raises."""
     try:
         arguments = json.loads(arguments_json)
         with _grader_state():
@@ -43,7 +42,22 @@ def respond(method, arguments_json):
             "message": str(exc)[:2000],
             "traceback": "".join(traceback.format_exception(exc))[-6000:],
         }
-    _display({MIME: answer}, raw=True)
+    _ANSWER["last"] = answer
+
+
+class _Bundle:
+    """An answer as IPython formats it for a user expression: the grader's MIME type, raw JSON."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {MIME: self.answer, "text/plain": "<grader answer>"}
+
+
+def answer():
+    """The last request's answer, once (None when there is none), for the request's reply."""
+    return _Bundle(_ANSWER.pop("last", None))
 
 
 class _grader_state:
