@@ -192,3 +192,15 @@ def test_checker_must_be_true_or_false(tmp_path: Path) -> None:
     config.write_text(config.read_text().replace('notebook = "mini.ipynb"\n', 'notebook = "mini.ipynb"\nchecker = "yes"\n'))
     with pytest.raises(AssignmentError, match=r"checker must be true or false, not 'yes' \(a string\)"):
         load_assignment(folder)
+
+
+def test_public_checks_may_import_the_spec_api_in_the_student_package(released: dict[str, Path]) -> None:
+    """`from grader.spec import output_kind` (the classification public checks do) loads only its own module."""
+    script = (
+        "import sys\n"
+        "from grader.spec import loss_mismatch, output_kind, class_labels\n"
+        "print(output_kind.__module__, sorted(m for m in sys.modules if m.startswith(('grader.check', 'grader.execute'))))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(released["target"])}
+    run = subprocess.run([sys.executable, "-c", script], env=env, cwd=released["root"], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "grader.core.outputs []"

@@ -31,6 +31,7 @@ STUDENT_MODULES = (  # what `import grader.notebook` reaches, and nothing else (
     "probe/__init__.py", "probe/asking.py", "probe/resolve.py", "probe/expressions.py", "probe/sections.py",
     "probe/figure_requests.py",
     "inside/__init__.py", "inside/tracking.py", "inside/questions.py", "inside/helper.py",
+    "spec.py",  # public checks import helpers from it; each name loads only its own module
     "notebook/__init__.py", "notebook/checker.py", "notebook/kernel_side.py", "notebook/runner.py", "notebook/table.py",
 )
 REQUIRES = ("numpy", "pytest", "nbformat", "packaging")  # torch is the notebook's own; pytest only for the checks' markers

@@ -8,7 +8,12 @@ they are right; the hidden checks decide the grade.
 import numpy as np
 import pytest
 
+from grader.spec import loss_mismatch, output_kind
+
 POINTS = np.array([[0.0, 0.0], [1.0, -0.5], [-1.0, 0.5], [2.0, 1.0]], dtype=np.float32)
+# Made-up points well beyond the moons, where raw logits leave [0, 1]: what the model outputs decides the loss.
+WIDE_POINTS = np.random.default_rng(22).uniform(-6, 6, size=(256, 2)).astype(np.float32)
+BINARY_LOSSES = {"BCEWithLogitsLoss", "BCELoss", "CrossEntropyLoss"}
 
 
 @pytest.mark.exercise("ex2")
@@ -22,9 +27,13 @@ def test_moons_model_gives_one_output_per_point(submission):
 @pytest.mark.exercise("ex3")
 @pytest.mark.points(1)
 def test_moons_loss_and_optimizer_exist(submission):
-    """loss_fn is a binary cross-entropy loss and optimizer updates moons_model"""
+    """loss_fn is a binary cross-entropy loss (or a cross-entropy over class scores) that fits moons_model's
+    outputs, and optimizer updates moons_model"""
     kind = submission.type_name("moons_loss")
-    assert kind in {"BCEWithLogitsLoss", "BCELoss"}, f"expected a binary cross-entropy loss; found {kind}"
+    assert kind in BINARY_LOSSES, f"expected a binary cross-entropy loss (or nn.CrossEntropyLoss with class scores); found {kind}"
+    outputs = submission.forward("moons_model", WIDE_POINTS)
+    problem = loss_mismatch(kind, output_kind(outputs, submission.forward_ops("moons_model", POINTS)))
+    assert problem is None, problem
     info = submission.optimizer("moons_optimizer", "moons_model")
     assert info.model_params > 0 and info.shared_params == info.model_params, (
         f"the optimizer updates {info.shared_params} of the model's {info.model_params} parameters"
