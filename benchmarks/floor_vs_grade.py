@@ -29,7 +29,7 @@ from statistics import median
 import nbformat
 from nbclient import NotebookClient
 
-from grader.core.results import PHASES
+from grader.core.phases import PHASES
 from grader.core.settings import KERNEL_STARTS, ExecuteSettings
 from grader.pipeline import BatchOptions, BatchSummary, grade_folder
 

@@ -19,8 +19,10 @@ from datetime import datetime, timezone
 from importlib import metadata
 
 from grader.check.collector import run_checks
-from grader.core.assignment import Assignment, environment_differences
-from grader.core.results import ExecutionResult, Phases, SubmissionResult, summary_message
+from grader.core.assignment import Assignment
+from grader.core.kernel_needs import environment_differences
+from grader.core.results import ExecutionResult, SubmissionResult, summary_message
+from grader.core.phases import Phases
 from grader.core.settings import ExecuteSettings
 from grader.execute.fallback import kept_execution
 from grader.execute.kernels import KernelSupply, PreparedKernel, require_environment

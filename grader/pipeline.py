@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from grader.core.assignment import Assignment, AssignmentError, kernel_settings, load_assignments
+from grader.core.assignment import Assignment, AssignmentError, load_assignments
+from grader.core.kernel_needs import kernel_settings
 from grader.core.feedback import AUDIENCES, Audience
-from grader.core.results import PHASES, Change, Phases, SubmissionResult, changes_to_json
+from grader.core.results import SubmissionResult
+from grader.core.phases import PHASES, Phases
+from grader.core.regrades import Change, changes_to_json
 from grader.core.settings import ExecuteSettings
 from grader.execute import sandbox
 from grader.execute.kernels import require_environment, require_kernel

@@ -45,7 +45,7 @@ def test_bundled_assignments_load():
 def test_environment_differences_name_each_package_the_kernel_has_in_another_version(mini):
     import dataclasses
 
-    from grader.core.assignment import environment_differences
+    from grader.core.kernel_needs import environment_differences
 
     course = dataclasses.replace(mini, environment={"torchmetrics": "0.11", "torch": "2", "pandas": "2.0"})
     notes = environment_differences(course, {"torchmetrics": "1.9.0", "torch": "2.13.0", "pandas": "2.0.3"})

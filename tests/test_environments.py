@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.core.assignment import AssignmentError, kernel_settings, with_kernel_pins
+from grader.core.assignment import AssignmentError
+from grader.core.kernel_needs import kernel_settings, with_kernel_pins
 from grader.core.settings import KERNEL_STARTS, ExecuteSettings
 from grader.execute import environments, sandbox
 from grader.execute.environments import MANIFEST, EnvironmentProblem, ensure_environment, environment_key

@@ -15,7 +15,8 @@ from grader.authoring.calibration import CALIBRATION_FILE, Observation, summaris
 from grader.authoring.release import release
 from grader.cli.authoring import print_calibration
 from grader.authoring.wrong_answers import WrongAnswerError, make_wrong_answer
-from grader.core.assignment import AssignmentError, WrongAnswer, load_assignment, with_data_folders
+from grader.core.assignment import AssignmentError, WrongAnswer, load_assignment
+from grader.core.kernel_needs import with_data_folders
 from grader.core.hidden import HiddenSetError, load_hidden_set
 from grader.core.results import CheckResult, ExerciseResult, Measurement, SubmissionResult
 from grader.core.secret import hidden_generator, write_secret

@@ -149,7 +149,7 @@ def test_reviewed_report_matches_its_golden_file(audience, update):
 
 
 def test_index_with_what_changed_matches_its_golden_file(update):
-    from grader.core.results import Change, Regrading
+    from grader.core.regrades import Change, Regrading
 
     regrading = Regrading("2026-12-01T11:00:00+00:00", 2, [
         Change("ada", "Ada", "moons", 5, 4, "notebook changed", ["spec_moons.py::test_accuracy: passed (3) → failed (0)"], 5),

@@ -7,7 +7,8 @@ import pytest
 
 from grader.core.feedback import HIDDEN_MESSAGE
 from grader.record.gradebook import CSV_COLUMNS, Gradebook, write_gradescope_json, write_grades_csv
-from grader.core.results import CheckResult, ExerciseResult, Phases, SubmissionResult
+from grader.core.results import CheckResult, ExerciseResult, SubmissionResult
+from grader.core.phases import Phases
 
 
 def _result(score: float) -> SubmissionResult:

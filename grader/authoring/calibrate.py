@@ -41,7 +41,8 @@ from grader.authoring.calibration import (
 )
 from grader.authoring.wrong_answers import linear_variant, make_wrong_answer
 from grader.check.collector import run_checks
-from grader.core.assignment import Assignment, AssignmentError, kernel_settings, load_assignment
+from grader.core.assignment import Assignment, AssignmentError, load_assignment
+from grader.core.kernel_needs import kernel_settings
 from grader.core.markers import clean_solution, release_notebook, write_notebook
 from grader.core.results import ExerciseResult, PredictionRecord, SubmissionResult
 from grader.core.settings import ExecuteSettings

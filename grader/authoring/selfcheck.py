@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.core.assignment import PUBLIC_SPECS, Assignment, AssignmentError, load_public_assignment, with_kernel_pins
+from grader.core.assignment import PUBLIC_SPECS, Assignment, AssignmentError, load_public_assignment
+from grader.core.kernel_needs import with_kernel_pins
 from grader.core.results import SubmissionResult
 from grader.core.settings import ExecuteSettings
 from grader.execute.kernels import require_environment, require_kernel

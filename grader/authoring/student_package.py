@@ -27,10 +27,10 @@ GRADER = Path(__file__).resolve().parent.parent
 STUDENT_MODULES = (  # what `import grader.notebook` reaches, and nothing else (tests/test_notebook_checker.py)
     "__init__.py",
     "core/__init__.py", "core/legacy.py", "core/assignment.py", "core/schema.py", "core/settings.py",
-    "core/results.py", "core/outputs.py",
+    "core/results.py", "core/phases.py", "core/outputs.py",
     "probe/__init__.py", "probe/asking.py", "probe/resolve.py", "probe/expressions.py", "probe/sections.py",
     "probe/figure_requests.py",
-    "inside/__init__.py", "inside/tracking.py", "inside/questions.py", "inside/helper.py",
+    "inside/__init__.py", "inside/tracking.py", "inside/questions.py", "inside/fitting.py", "inside/helper.py",
     "spec.py",  # public checks import helpers from it; each name loads only its own module
     "notebook/__init__.py", "notebook/checker.py", "notebook/kernel_side.py", "notebook/runner.py", "notebook/table.py",
 )

@@ -33,7 +33,8 @@ from grader.authoring.calibration import calibration_problems
 from grader.authoring.release import out_of_date
 from grader.check.collector import run_checks
 from grader.core import legacy
-from grader.core.assignment import PUBLIC_SPECS, Assignment, kernel_settings, load_assignment
+from grader.core.assignment import PUBLIC_SPECS, Assignment, load_assignment
+from grader.core.kernel_needs import kernel_settings
 from grader.core.markers import clean_solution, release_notebook, write_notebook
 from grader.core.results import CheckResult, ExerciseResult, SubmissionResult
 from grader.core.settings import ExecuteSettings

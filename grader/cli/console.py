@@ -21,7 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.authoring.validate import Validation
-from grader.core.results import PHASES, Phases, SubmissionResult
+from grader.core.results import SubmissionResult
+from grader.core.phases import PHASES, Phases
 from grader.core.settings import ExecuteSettings
 from grader.execute.sandbox import unsandboxed_reason
 from grader.intake.discover import Submission

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from grader.core.schema import SchemaError, check, is_version_specifier
-from grader.core.settings import ExecuteSettings
 
 # grader.core.hidden and grader.core.secret are imported where they are used: the student package
 # (grader/notebook/, built by `grade release`) loads released assignments with this module and carries
@@ -310,39 +309,6 @@ def _strings(table: dict[str, Any], key: str, where: Path, label: str) -> tuple[
     return tuple(value)
 
 
-def with_data_folders(settings: ExecuteSettings, assignments: list[Assignment]) -> ExecuteSettings:
-    """`settings` whose kernels may read the data folders of `assignments` (read-only)."""
-    folders = tuple(dict.fromkeys([*settings.data_folders, *(str(a.data_folder) for a in assignments if a.data_folder)]))
-    return replace(settings, data_folders=folders)
-
-
-def kernel_settings(settings: ExecuteSettings, assignments: list[Assignment]) -> ExecuteSettings:
-    """`settings` for kernels that run notebooks of `assignments`: their data folders and their pinned packages.
-
-    Every command that executes notebooks (grade, check, validate, calibrate; pool and Dask workers get the
-    result) goes through here, so they all run in the same environment.
-    """
-    return with_kernel_pins(with_data_folders(settings, assignments), assignments)
-
-
-def with_kernel_pins(settings: ExecuteSettings, assignments: list[Assignment]) -> ExecuteSettings:
-    """`settings` whose kernels run in the environment the `[environment]` specifiers of `assignments` ask for.
-
-    A batch's kernels share one supply, so they share one environment: two assignments that pin the
-    same package differently are refused (grade them one at a time with --assignment).
-    """
-    pins: dict[str, tuple[str, str]] = {}
-    for assignment in assignments:
-        for package, specifier in assignment.kernel_pins():
-            other = pins.setdefault(package, (specifier, assignment.id))
-            if other[0] != specifier:
-                raise AssignmentError(
-                    f"{assignment.id} needs {package} {specifier} in the kernel but {other[1]} needs {package} {other[0]}: "
-                    "grade them one at a time (--assignment ID)"
-                )
-    return replace(settings, kernel_pins=tuple(sorted((package, pin[0]) for package, pin in pins.items())))
-
-
 def load_assignments(solutions_dir: Path) -> list[Assignment]:
     """Every assignment under `solutions_dir` (one sub-folder each holding assignment.toml)."""
     if not solutions_dir.is_dir():
@@ -402,24 +368,3 @@ def _require(
             f"Invalid {label} {value!r} from {where}: expected {kind.__name__}"
         )
     return value
-
-
-def environment_differences(assignment: Assignment, versions: dict[str, str]) -> list[str]:
-    """A sentence for each package whose installed version differs from the one the course uses
-    (`[environment]` in assignment.toml; "1.2" matches 1.2 and 1.2.x; a specifier must contain it)."""
-    from packaging.specifiers import SpecifierSet  # here: the student package loads this module without it
-
-    notes = []
-    for package, wanted in sorted(assignment.environment.items()):
-        installed = versions.get(package, "")
-        if is_version_specifier(wanted):
-            # the kernel reports the versions of the packages notebooks commonly import (its helper's list)
-            if installed and not SpecifierSet(wanted).contains(installed, prereleases=True):
-                notes.append(f"the course needs {package} {wanted}; the grading kernel has {installed}")
-        elif installed != wanted and not installed.startswith(wanted + "."):
-            found = installed or "not installed"
-            notes.append(
-                f"the course uses {package} {wanted}; the grading kernel has {found}: "
-                "a notebook written for the course's version may fail here for that reason alone"
-            )
-    return notes

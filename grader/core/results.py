@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from grader.core.phases import Phases, phases_from_json
+
 # The failure taxonomy of a check: a wrong value is a *failure*, a missing
 # student object or a student function that raises is an *error*, a probe that
 # hangs is a *timeout*, a dead kernel is a *crash*.
@@ -226,40 +228,6 @@ class EnvironmentChoice:
 
 
 @dataclass
-class Phases:
-    """Where one submission's time went, in seconds, phase by phase (grader/grade.py, grader/pipeline.py).
-
-    `read` … `other` happen in the worker one after the other and sum to the result's `seconds`
-    (`other` is what no phase measured: making the result, a grader error). `drawing` and
-    `record` come on top, off the worker's critical path: the figures are drawn in a background
-    process, and the batch's own process records the result while the worker grades the next one.
-    """
-
-    read: float = 0.0  # reading and identifying the notebook, its locked cells
-    kernel_wait: float = 0.0  # taking a kernel and waiting until it was ready (0 when it was ready ahead)
-    setup: float = 0.0  # the notebook written for the kernel, the client connected, the set-up request
-    execution: float = 0.0  # the student's cells, first to last
-    checks: float = 0.0  # section alignment, the probes and the hidden checks (and `grade validate`'s public ones)
-    digests: float = 0.0  # the objects' digests for the integrity stage
-    figures: float = 0.0  # probing the kernel for the figures' data, the notes
-    shutdown: float = 0.0  # the kernel shut down
-    other: float = 0.0  # the rest of `seconds`
-    drawing: float = 0.0  # matplotlib drawing the figures, in the background
-    record: float = 0.0  # settling lateness, the gradebook and the review's flags, before result.json is written
-
-    def worker_total(self) -> float:
-        """The sum of the worker's phases: `seconds`, up to rounding."""
-        return float(sum(getattr(self, name) for name in WORKER_PHASES))
-
-
-# The phases that sum to a result's `seconds`, in the order they happen.
-WORKER_PHASES: tuple[str, ...] = (
-    "read", "kernel_wait", "setup", "execution", "checks", "digests", "figures", "shutdown", "other"
-)
-PHASES: tuple[str, ...] = (*WORKER_PHASES, "drawing", "record")
-
-
-@dataclass
 class SubmissionResult:
     """Everything recorded about grading one submission file."""
 
@@ -342,7 +310,7 @@ class SubmissionResult:
             digests=[_build(ObjectDigest, d) for d in data.get("digests", []) if isinstance(d, dict)],
             environment_versions=_string_map(data.get("environment_versions")),
             environment_choice=_environment_choice(data.get("environment_choice")),
-            phases=_phases(data.get("phases")),
+            phases=phases_from_json(data.get("phases")),
             execution=(
                 _build(
                     ExecutionResult,
@@ -368,14 +336,6 @@ def _measurement(data: dict[str, Any]) -> Measurement:
     return _build(Measurement, data, items=items if valid else None)  # type: ignore[no-any-return]
 
 
-def _phases(data: Any) -> Phases:
-    """Stored phases; missing (an older result), or a value that is not a number, reads as 0."""
-    if not isinstance(data, dict):
-        return Phases()
-    numbers = {k: float(v) for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    return _build(Phases, numbers)  # type: ignore[no-any-return]
-
-
 def _build(cls: type, data: dict[str, Any], **nested: Any) -> Any:
     """Construct dataclass `cls` from `data`, keeping only the fields it declares."""
     names = {f.name for f in dataclasses.fields(cls)}
@@ -399,40 +359,6 @@ def summary_message(result: SubmissionResult) -> str:
         parts.append(f"{len(failing)} failing cell{plural} (cell{plural} {numbers})")
     parts.extend(c.note for c in execution.cells if c.missing_package)
     return "; ".join(parts)
-
-
-# ------------------------------------------------------------------ re-grades (grader/review/changes.py)
-
-
-@dataclass(frozen=True)
-class Change:
-    """One re-graded submission whose score or checks changed."""
-
-    submission: str
-    student: str
-    assignment: str
-    old_score: float
-    new_score: float  # automatic + overrides − penalty after the re-grade
-    reason: str  # spec changed, notebook changed, grader changed, seed changed, forced
-    flipped: list[str] = field(default_factory=list)  # "check id: passed → failed"
-    kept_score: float | None = None  # the score --no-decrease kept, when it kept the old one
-
-
-@dataclass(frozen=True)
-class Regrading:
-    """The latest batch that re-graded submissions graded before, for the index's "What changed"."""
-
-    at: str
-    regraded: int
-    changes: list[Change]
-
-
-def changes_to_json(changes: list[Change]) -> str:
-    return json.dumps([change.__dict__ for change in changes])
-
-
-def changes_from_json(text: str) -> list[Change]:
-    return [Change(**item) for item in json.loads(text or "[]") if isinstance(item, dict)]
 
 
 def _string_map(value: Any) -> dict[str, str]:

@@ -65,7 +65,7 @@ def kernel_python(settings: ExecuteSettings) -> str | None:
     return built.python if built is not None else template.kernel_python(settings.kernel_name)
 
 
-KERNEL_SIDE = ("tracking.py", "questions.py", "helper.py")  # of grader/inside/, run in this order as one module, `_grader_probe`
+KERNEL_SIDE = ("tracking.py", "questions.py", "fitting.py", "helper.py")  # of grader/inside/, run in this order as one module, `_grader_probe`
 
 
 def helper_source() -> str:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader.core.assignment import kernel_settings, load_assignment
+from grader.core.assignment import load_assignment
+from grader.core.kernel_needs import kernel_settings
 from grader.core.results import SubmissionResult
 from grader.core.settings import ExecuteSettings
 from grader.execute.sandbox import unsandboxed_reason

@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.core.assignment import kernel_settings, load_assignment
+from grader.core.assignment import load_assignment
+from grader.core.kernel_needs import kernel_settings
 from grader.core.settings import ExecuteSettings
 from grader.execute.kernels import prebuilt_font_cache, require_environment
 from grader.platforms.bundle import ASSIGNMENT_FOLDER, read_config

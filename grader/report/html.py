@@ -21,7 +21,8 @@ import jinja2
 
 from grader.core.feedback import Audience, for_audience
 from grader.core.files import write_atomically
-from grader.core.results import CheckResult, Regrading, SubmissionResult, SubmissionStatus
+from grader.core.results import CheckResult, SubmissionResult, SubmissionStatus
+from grader.core.regrades import Regrading
 from grader.integrity.evidence import IntegrityReport, PairEvidence
 
 STATUSES: tuple[str, ...] = get_args(SubmissionStatus)

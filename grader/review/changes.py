@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.core.files import write_atomically
-from grader.core.results import Change, CheckResult, Regrading, SubmissionResult, changes_from_json
+from grader.core.results import CheckResult, SubmissionResult
+from grader.core.regrades import Change, Regrading, changes_from_json
 from grader.record.gradebook import spreadsheet_safe
 from grader.review.book import ReviewBook
 
