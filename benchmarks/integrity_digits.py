@@ -134,6 +134,10 @@ def print_flags(report: dict, students: list[str]) -> None:  # type: ignore[type
     print("\n".join(false_flags))
     for kind in ("code", "shared errors", "same object"):
         print(f"  flagged independent pairs with {kind} evidence: {sum(kind in line for line in false_flags)}")
+    explained = report.get("explained", [])
+    print(f"not flagged, explained by one seeded recipe (identical models, each trained in its own kernel): {len(explained)}")
+    for pair in explained:
+        print(f"  {pair['left']} ~ {pair['right']}: {'; '.join(pair['reasons'])}")
     print(f"pairs of a student and the reference solution: {class_size}; flagged: {len(known_flags)}")
     print("\n".join(known_flags))
 

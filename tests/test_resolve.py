@@ -185,3 +185,26 @@ def test_an_optimizer_made_inside_a_training_function_is_still_found(tmp_path, m
         info = probe.optimizer("opt", "net")
         assert (info.type, info.shared_params, info.model_params) == ("SGD", 2, 2)
         assert "an optimizer with no name (made inside a function), first stepped in cell 3" in probe.resolutions["opt"].detail
+
+
+def test_the_kernel_tells_a_model_trained_here_from_one_given_saved_parameters(tmp_path, mini):
+    """Integrity explains identical models by one seeded recipe only when each was trained in its own
+    kernel: a model given another's parameters (load_state_dict, or unpickled whole) says so."""
+    nb = notebook(
+        code("import io\nimport torch\nfrom torch import nn\ntorch.manual_seed(0)\nmodel = nn.Linear(2, 1)\n" + TRAIN.format(model="model")),
+        code("given = nn.Linear(2, 1)\n" + TRAIN.format(model="given") + "given.load_state_dict(model.state_dict())", "ex2"),
+        code("buffer = io.BytesIO()\ntorch.save(nn.Sequential(model), buffer)\nbuffer.seek(0)\n"
+             "whole = torch.load(buffer, weights_only=False)", "ex2"),
+    )
+    spec = ObjectSpec(key="model", kind="module", exercise="ex1", names=("model",), in_features=2, out_features=1)
+    objects = {"model": spec, "given": dataclasses.replace(spec, key="given", names=("given",), exercise="ex2"),
+               "whole": dataclasses.replace(spec, key="whole", names=("whole",), exercise="ex2")}
+    for live in live_kernel(nb, tmp_path):
+        probe = Probe(live, dataclasses.replace(mini, objects=objects), live.result.cells)
+        trained, given, whole = (probe.training(key) for key in ("model", "given", "whole"))
+        assert (trained.optimizer_steps, trained.loaded) == (20, False)
+        assert (given.optimizer_steps, given.loaded) == (20, True) and whole.loaded
+        digests = {d.role: d for d in probe.object_digests()}
+        assert (digests["model"].steps, digests["model"].loaded) == (20, False)
+        assert (digests["given"].steps, digests["given"].loaded) == (20, True)
+        assert digests["given"].exact == digests["model"].exact

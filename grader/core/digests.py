@@ -77,8 +77,9 @@ def decode_items(record: PredictionRecord) -> np.ndarray | None:
     return values.astype(np.int64) if values.size == record.points else None
 
 
-def parameter_digest(role: str, parameters: Sequence[np.ndarray]) -> ObjectDigest:
-    """Digests of a model's parameters: exact (order and values), and up to a permutation of hidden units."""
+def parameter_digest(role: str, parameters: Sequence[np.ndarray], steps: int = 0, loaded: bool = False) -> ObjectDigest:
+    """Digests of a model's parameters: exact (order and values), and up to a permutation of hidden units;
+    `steps` and `loaded` say how the kernel saw it trained (ObjectDigest)."""
     exact, permuted = hashlib.sha256(), []
     for array in parameters:
         values = np.round(np.asarray(array, dtype=np.float64), ROUNDING) + 0.0  # + 0.0: -0.0 is 0.0
@@ -88,7 +89,7 @@ def parameter_digest(role: str, parameters: Sequence[np.ndarray]) -> ObjectDiges
         permuted.append(hashlib.sha256((str(values.shape) + "".join(row_hashes)).encode()).hexdigest())
     joined = hashlib.sha256("".join(sorted(permuted)).encode()).hexdigest()
     size = sum(int(np.size(a)) for a in parameters)
-    return ObjectDigest(role, "parameters", exact.hexdigest()[:24], joined[:24], size)
+    return ObjectDigest(role, "parameters", exact.hexdigest()[:24], joined[:24], size, steps, loaded)
 
 
 def output_digest(role: str, outputs: np.ndarray) -> ObjectDigest:

@@ -165,13 +165,17 @@ class PredictionRecord:
 class ObjectDigest:
     """A digest of what one of the student's objects is (staff only): a model's parameters, or a
     function's outputs on fixed probe points. `permuted` is the same for parameters that differ
-    only by an order of hidden units."""
+    only by an order of hidden units. For a model, how the kernel saw it trained: two models
+    trained in their own kernels by the same number of steps, neither given saved parameters, are
+    what one seeded recipe gives twice (grader/integrity/behaviour.py)."""
 
     role: str  # the assignment's name for it, e.g. "moons_model"
     kind: Literal["parameters", "outputs"]
     exact: str
     permuted: str = ""
     size: int = 0  # parameters, or output values
+    steps: int = 0  # a model's optimizer steps in the kernel
+    loaded: bool = False  # a model (or a part) was given saved parameters: load_state_dict, or unpickled
 
 
 @dataclass

@@ -40,6 +40,7 @@ _modules = []  # handle numbers of the kept modules, whose fingerprints are foll
 _first_fingerprint = {}  # handle number of a module -> fingerprint when first seen
 _changed = {}  # handle number of a module -> execution count of the first cell after which it had changed
 _optimizer_steps = {}  # id(optimizer) -> [optimizer, steps that had gradients to apply]
+_loaded = weakref.WeakSet()  # modules whose parameters came from elsewhere: load_state_dict, or unpickled
 _device_notes = []  # the first device requests that were mapped, in words
 _running = [None]  # "running" while a student cell runs (its count is known after), None otherwise
 _calls = {}  # (execution count, id(module)) -> [largest batch, largest grid batch, batch sizes looked at]
@@ -66,7 +67,32 @@ def install_tracking():
         register_optimizer_step_post_hook = None
     if register_optimizer_step_post_hook is not None:
         register_optimizer_step_post_hook(_count_step)
+    _note_loading(torch.nn.Module)
     _map_missing_devices(torch)
+
+
+def _note_loading(module_class):
+    """Remember the modules whose parameters were loaded rather than trained here: `load_state_dict`,
+    and unpickling (`torch.load` of a whole model calls each module's `__setstate__`)."""
+    import functools
+
+    load_state_dict, setstate = module_class.load_state_dict, module_class.__setstate__
+
+    @functools.wraps(load_state_dict)
+    def loading_state_dict(self, *args, **kwargs):
+        _loaded.add(self)
+        return load_state_dict(self, *args, **kwargs)
+
+    @functools.wraps(setstate)
+    def setting_state(self, state):
+        setstate(self, state)
+        try:
+            _loaded.add(self)
+        except TypeError:  # pragma: no cover - a module that cannot be weakly referenced
+            pass
+
+    module_class.load_state_dict = loading_state_dict
+    module_class.__setstate__ = setting_state
 
 
 def _before_cell(info):
@@ -237,7 +263,8 @@ def kept(number):
 
 
 def training_evidence(module):
-    """How the module was trained: optimizer steps over its parameters, and whether they changed."""
+    """How the module was trained: optimizer steps over its parameters, whether they changed, and whether
+    it (or a part of it) was loaded from saved parameters."""
     own = {id(p) for p in module.parameters()}
     steps = 0
     for optimizer, count in _optimizer_steps.values():
@@ -247,7 +274,8 @@ def training_evidence(module):
     number = _numbers.get(id(module))
     first = _first_fingerprint.get(number)
     changed = number in _changed or (first is not None and fingerprint(module) != first)
-    return {"parameters": len(own), "optimizer_steps": steps, "changed": bool(changed)}
+    loaded = any(part in _loaded for part in module.modules())
+    return {"parameters": len(own), "optimizer_steps": steps, "changed": bool(changed), "loaded": loaded}
 
 
 # ---------------------------------------------------------------- devices

@@ -19,13 +19,19 @@ points; independent students do not, beyond the points that are hard for everyon
   *The reference's runs*: where `grade calibrate` kept which points of the graded draw the
   reference's training runs missed (calibration.json's `difficulty`), each of those runs counts as
   one more member of the class in q: a class of eight cannot tell which digits are hard, twenty
-  training runs of the reference can. Measured on seven independently written digits notebooks
-  and a planted copy (benchmarks/integrity_digits.py): 5 independent pairs flagged without the
-  runs, 1 with them (two notebooks that follow the exercise's recipe and seeds to the letter train
-  the very same model), the planted copy flagged either way.
+  training runs of the reference can.
+  *The class's dispersion*: a class that follows one template (its seeds, data order, network)
+  trains models alike beyond per-point difficulty, so every prediction is scaled by how much the
+  class's median pair shares beyond it (`class_dispersion`): only a pair that stands out from its
+  class is evidence. Measured (benchmarks/integrity_digits.py, and the real-world corpus graded
+  and compared): seven independently written digits notebooks and a planted copy, 0 of 27
+  independent pairs flagged, the copy found; the corpus's 37 notebooks, 0 of 666 pairs flagged
+  (410 on shared errors without the dispersion).
 * **Same parameters.** A digest of each trained model's parameters, exact and up to a
   permutation of hidden units (per parameter, the sorted multiset of its rows, each row's values
-  sorted: permuting hidden units permutes rows of one layer and columns of the next).
+  sorted: permuting hidden units permutes rows of one layer and columns of the next). Identical
+  models that each kernel saw trained by the same steps, none given saved parameters, are what one
+  seeded recipe gives (`same_recipe`): explained, not evidence, unless something else ties the pair.
 * **Same function outputs.** A function's outputs on fixed probe points, to the last bit: only a
   *rare* set of identical outputs is evidence (many students write the same formula).
 """
@@ -49,6 +55,7 @@ LEAST_SHARED_ERRORS = 5  # fewer shared wrong points than this are never evidenc
 # approximate (weak models saturate on the same hard points), so a large class of weak models would
 # otherwise reach tiny probabilities on a modest excess.
 LEAST_EXCESS = 2.0
+DISPERSION_PAIRS = 6  # pairs a class needs (four students) before its typical pair says what chance is
 RARE_OUTPUTS = 0.05  # identical function outputs are evidence when at most this share of the class has them
 
 
@@ -78,6 +85,9 @@ class SameObject:
     how: str  # "identical parameters", "parameters identical up to a permutation of hidden units", "identical outputs"
     submissions: tuple[str, ...]
     class_share: float  # of the submissions with a digest for the role
+    # why independent work gives it too, or "": identical models each trained in its own kernel by the
+    # same number of steps, none given saved parameters, are what one seeded recipe gives every time
+    explained: str = ""
 
 
 # ------------------------------------------------------------------ records (grader side, at check time)
@@ -154,6 +164,7 @@ def _overlaps_of(
     total = u.sum() - a - b
     squares = (u**2).sum() - 2 * (own[left] + own[right]) + a + b + 2 * s
     expected = np.where(total > 0, a * b * squares / np.maximum(total, 1e-12) ** 2, a * b / wrong.shape[1])
+    expected = expected * class_dispersion(s, expected)
     probability = np.where(s > 0, pdtrc(np.maximum(s - 1, 0), np.maximum(expected, 1e-12)), 1.0)
     flagged = (s >= LEAST_SHARED_ERRORS) & (s >= LEAST_EXCESS * expected) & (probability < alpha)
     found = []
@@ -171,6 +182,22 @@ def _overlaps_of(
             )
         )
     return found
+
+
+def class_dispersion(shared: np.ndarray, expected: np.ndarray) -> float:
+    """How much more the class's pairs share than per-point difficulty predicts, at the median pair (at least 1).
+
+    Per-point difficulty treats two students as independent given how hard each point is, but a
+    class that follows one template (its seed, data order and network) trains models alike in
+    more than difficulty: nearly every pair then shares "beyond chance", and only a pair that
+    stands out from its class is evidence. The median pair's ratio of shared to predicted errors
+    scales every pair's prediction (a quasi-Poisson dispersion; a few copies barely move a
+    median). A class with fewer than `DISPERSION_PAIRS` compared pairs cannot say what is
+    typical, and keeps the plain prediction."""
+    measured = expected > 0
+    if int(measured.sum()) < DISPERSION_PAIRS:
+        return 1.0
+    return max(1.0, float(np.median(shared[measured] / expected[measured])))
 
 
 def _same_labels(left: PredictionRecord, right: PredictionRecord, a: np.ndarray, b: np.ndarray) -> int:
@@ -211,11 +238,29 @@ def _groups(members: Mapping[str, str]) -> list[tuple[str, ...]]:
 
 
 def _parameter_groups(role: str, members: Mapping[str, ObjectDigest]) -> list[SameObject]:
-    found = [SameObject(role, "identical parameters", g, len(g) / len(members)) for g in _groups({s: d.exact for s, d in members.items()})]
+    found = [
+        SameObject(role, "identical parameters", g, len(g) / len(members), same_recipe([members[s] for s in g]))
+        for g in _groups({s: d.exact for s, d in members.items()})
+    ]
     for group in _groups({s: d.permuted for s, d in members.items() if d.permuted}):
         if len({members[s].exact for s in group}) > 1:
             found.append(SameObject(role, "parameters identical up to a permutation of hidden units", group, len(group) / len(members)))
     return found
+
+
+def same_recipe(digests: Sequence[ObjectDigest]) -> str:
+    """Why models with identical parameters need not be copies, or "" when nothing explains it.
+
+    Training is deterministic: two notebooks that follow one exercise text to the letter (its seed,
+    network, data order and epochs) train the very same model, each in its own kernel. Identical
+    parameters are then what independent work gives, not evidence, when every kernel saw its model
+    trained by the same number of optimizer steps and none gave it saved parameters (load_state_dict,
+    an unpickled model: a copied model file arrives that way). Code alike still flags such a pair."""
+    steps = {d.steps for d in digests}
+    if len(steps) != 1 or not min(steps) or any(d.loaded for d in digests):
+        return ""
+    return (f"each trained in its own kernel by {steps.pop()} optimizer steps, none given saved parameters: "
+            "what following the same seeded recipe gives")
 
 
 def _rare_output_groups(role: str, members: Mapping[str, ObjectDigest]) -> list[SameObject]:

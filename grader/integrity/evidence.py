@@ -53,7 +53,7 @@ class PairEvidence:
     code: CodeMatch | None
     errors: tuple[ErrorOverlap, ...] = ()  # flagged shared-error overlaps, per check
     same: tuple[SameObject, ...] = ()  # same parameters or rare identical outputs, per role
-    reasons: tuple[str, ...] = ()  # why the pair is flagged, in words
+    reasons: tuple[str, ...] = ()  # why the pair is flagged (or, in `explained`, why it is not), in words
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,9 @@ class IntegrityReport:
     behaviour_pairs: int  # pairs of models compared on the same hidden draw
     seconds: float
     thresholds: dict[str, float] = field(default_factory=dict)
+    # pairs whose only ties are identical models that one seeded recipe explains (behaviour.same_recipe):
+    # listed for the staff, not flagged
+    explained: tuple[PairEvidence, ...] = ()
 
     def pairs_of(self, submission: str) -> list[PairEvidence]:
         return [p for p in self.pairs if submission in (p.left, p.right)]
@@ -87,9 +90,10 @@ def check_integrity(
     reference = {key: rates for a in graded for key, rates in reference_misses(a.folder / CALIBRATION_FILE).items()}
     overlaps = error_overlaps({r.submission: r.predictions for r in results if r.predictions}, reference)
     same = same_objects({r.submission: r.digests for r in results if r.digests})
-    pairs = _combine(matches, [o for o in overlaps if o.flagged], same)
+    pairs, explained = _combine(matches, [o for o in overlaps if o.flagged], same)
     return IntegrityReport(
         pairs=tuple(pairs),
+        explained=tuple(explained),
         clusters=clusters(pairs),
         submissions=len(documents),
         known=tuple(d.name for d in known),
@@ -135,8 +139,11 @@ def is_flagged(match: CodeMatch) -> bool:
     return match.similarity >= SIMILARITY_THRESHOLD and match.shared >= LEAST_SHARED
 
 
-def _combine(matches: list[CodeMatch], overlaps: list[ErrorOverlap], same: list[SameObject]) -> list[PairEvidence]:
-    """One PairEvidence per flagged pair, from whichever kinds of evidence flagged it."""
+def _combine(
+    matches: list[CodeMatch], overlaps: list[ErrorOverlap], same: list[SameObject]
+) -> tuple[list[PairEvidence], list[PairEvidence]]:
+    """One PairEvidence per flagged pair, from whichever kinds of evidence flagged it; and the pairs tied
+    only by what one seeded recipe explains (identical models, and the errors those models share)."""
     keys: dict[tuple[str, str], dict[str, list[object]]] = {}
 
     def entry(left: str, right: str) -> dict[str, list[object]]:
@@ -152,8 +159,18 @@ def _combine(matches: list[CodeMatch], overlaps: list[ErrorOverlap], same: list[
             for right in group.submissions[i + 1 :]:
                 entry(left, right)["same"].append(group)
     pairs = [_evidence(left, right, found, known) for (left, right), found in keys.items()]
-    return sorted(pairs, key=_strength, reverse=True)
+    flagged = [p for p in pairs if not _explained(p)]
+    return sorted(flagged, key=_strength, reverse=True), [p for p in pairs if _explained(p)]
 
+
+def _explained(pair: PairEvidence) -> bool:
+    """Whether all that ties a pair is identical models one seeded recipe explains, and their shared errors.
+
+    The errors explained are those of the same model: each side's wrong points are exactly the shared
+    ones. Code alike, another object the same, or other errors in common keep the pair flagged."""
+    if pair.code is not None or not pair.same or any(not s.explained for s in pair.same):
+        return False
+    return all(o.shared == o.left_errors == o.right_errors for o in pair.errors)
 
 def _evidence(left: str, right: str, found: dict[str, list[object]], known: set[str]) -> PairEvidence:
     if left in known:
@@ -166,7 +183,7 @@ def _evidence(left: str, right: str, found: dict[str, list[object]], known: set[
     reasons = (
         ([f"{code.similarity * 100:.0f} % of the code matches ({code.shared} fingerprints)"] if code else [])
         + [f"{o.shared} shared wrong points in {o.check} (chance {o.probability:.1e})" for o in errors]
-        + [f"{s.role}: {s.how}" for s in same]
+        + [f"{s.role}: {s.how}" + (f" ({s.explained})" if s.explained else "") for s in same]
     )
     return PairEvidence(left, right, right in known, code, errors, same, tuple(reasons))
 

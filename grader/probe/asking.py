@@ -44,6 +44,7 @@ class TrainingEvidence:
     parameters: int
     optimizer_steps: int  # steps of optimizers over its parameters, counted by a global step hook
     changed: bool  # its parameters differ from when the kernel first saw it
+    loaded: bool = False  # it (or a part) was given saved parameters: load_state_dict, or unpickled
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,9 @@ class ObjectQuestions:
     def training(self, key: str) -> TrainingEvidence:
         """How the model was trained: optimizer steps over its parameters, whether they changed."""
         answer = self._ask("training", name=self._handle(key))
-        return TrainingEvidence(int(answer["parameters"]), int(answer["optimizer_steps"]), bool(answer["changed"]))
+        return TrainingEvidence(
+            int(answer["parameters"]), int(answer["optimizer_steps"]), bool(answer["changed"]), bool(answer.get("loaded"))
+        )
 
     def cells_calling(self, key: str, grid_points: int = 0) -> list[CellResult]:
         """The executed cells that called the model, recorded by a forward hook while the notebook ran

@@ -77,9 +77,10 @@ class Probe(ObjectQuestions, FigureRequests):
             if resolution is None or not resolution.found:
                 continue
             try:
-                if spec.kind == "module" and _trained(self.training(key)):
+                evidence = self.training(key) if spec.kind == "module" else None
+                if evidence is not None and _trained(evidence):
                     values = self.parameter_values(key)
-                    found += [parameter_digest(key, values)] if values else []
+                    found += [parameter_digest(key, values, evidence.optimizer_steps, evidence.loaded)] if values else []
                 elif spec.kind == "function":
                     answer = self.call(key, PROBE_POINTS)
                     found += [output_digest(key, answer.values)] if answer.values is not None else []
