@@ -143,7 +143,9 @@ def grade_folder(
     spec_hashes: dict[str, str | None] = {a.id: a.spec_hash() for a in assignments}
     results: dict[str, SubmissionResult] = {}
     with opened(folder) as root:
-        chosen, older = latest_per_student(discover(root), lambda s: assignment_of(s.path, assignments))
+        found = discover(root)
+        identified = {s.id: assignment_of(s.path, assignments) for s in found}
+        chosen, older = latest_per_student(found, lambda s: identified[s.id])
         if on_plan:
             on_plan(len(chosen))
 
@@ -182,8 +184,10 @@ def grade_folder(
                     assume=assume,
                 )
             else:
+                expected = {identified[s.id] for s in pending}  # whose specs the workers import before their first notebook
                 grade_all(
-                    pending, assignments, settings, options.worker_count, record, progress, options.per_gpu, assume
+                    pending, assignments, settings, options.worker_count, record, progress, options.per_gpu, assume,
+                    [a for a in assignments if a.id in expected],
                 )
         except BaseException:  # interrupted (SIGINT, SIGTERM): what finished still gets its CSV row and report
             publish(gradebook, out, audience, assignments, options.compare_with)

@@ -40,12 +40,17 @@ def grade_all(
     progress: Progress | None,
     per_gpu: int = 1,
     assume: bool = False,
+    expected: Sequence[Assignment] | None = None,
 ) -> None:
-    """Grade `pending`, `workers` at a time, recording each result as soon as its figures are drawn."""
+    """Grade `pending`, `workers` at a time, recording each result as soon as its figures are drawn.
+
+    `expected`: the assignments `pending` belong to, as far as is known (default: all), whose specs each
+    worker imports before its first notebook; an assignment met later is imported when first graded."""
+    warm = list(assignments if expected is None else expected)
     if workers <= 1 or len(pending) <= 1:
-        _grade_serially(pending, assignments, settings, record, progress, assume)
+        _grade_serially(pending, assignments, settings, record, progress, assume, warm)
         return
-    with open_workers(settings, workers, per_gpu, assignments) as pool, closing(FigureDrawer()) as drawer:
+    with open_workers(settings, workers, per_gpu, warm) as pool, closing(FigureDrawer()) as drawer:
         grading = {pool.submit(_grade_in_worker, s, assignments, settings, assume): s for s in pending}
         drawing: dict[Future[SubmissionResult], tuple[Submission, Undrawn]] = {}
         while grading or drawing:
@@ -68,10 +73,11 @@ def _grade_serially(
     record: Callable[[Submission, SubmissionResult], None],
     progress: Progress | None,
     assume: bool,
+    warm: list[Assignment],
 ) -> None:
     """Grade `pending` one after the other here, each one's figures drawn while the next one executes."""
     supply = KernelSupply(settings, expected=len(pending))
-    _import_spec_dependencies(supply, assignments)
+    _import_spec_dependencies(supply, warm)
     queue: deque[tuple[Submission, Undrawn, Future[SubmissionResult]]] = deque()
     try:
         with closing(FigureDrawer()) as drawer:

@@ -62,3 +62,31 @@ def test_an_invalid_visibility_is_a_spec_error_naming_the_test(wrong_square, min
     broken = dataclasses.replace(mini, folder=folder)
     with pytest.raises(SpecError, match=r"Invalid visibility 'secret' from @pytest.mark.visibility on .*test_bad.py::test_x; use one of visible, hidden"):
         run_checks(broken, Probe(wrong_square, broken, wrong_square.result.cells))
+
+
+def test_spec_modules_are_kept_between_submissions_until_they_could_carry_something(wrong_square, mini, tmp_path):
+    """One import of the specs serves submission after submission; a spec that keeps something at module
+    level, an edited spec or another hidden draw gets them imported afresh, as each submission once did."""
+    import sys
+
+    folder = tmp_path / "mini"
+    shutil.copytree(mini.folder, folder)
+    (folder / "specs" / "test_memory.py").write_text(
+        "import pytest\n\nSEEN = []\n\n@pytest.mark.exercise('ex2')\ndef test_first_of_its_session(submission):\n"
+        "    SEEN.append(submission.resolve('square'))\n    assert len(SEEN) == 1, f'{len(SEEN)} submissions seen'\n",
+        encoding="utf-8",
+    )
+    assignment = dataclasses.replace(mini, folder=folder)
+    probe = Probe(wrong_square, assignment, wrong_square.result.cells)
+    outcomes, modules = [], []
+    for draw in (0, 0, 0, 1):
+        checks = _by_id(run_checks(assignment, probe, draw=draw))
+        outcomes.append(checks["test_memory.py::test_first_of_its_session"].outcome)
+        modules.append(sys.modules.get("mini.specs.test_mini"))
+    assert outcomes == ["passed"] * 4  # the list that kept a submission made the next one import afresh
+    (folder / "specs" / "test_memory.py").unlink()
+    kept = [sys.modules.get("mini.specs.test_mini")]
+    for _ in range(2):
+        run_checks(assignment, probe)
+        kept.append(sys.modules.get("mini.specs.test_mini"))
+    assert kept[1] is not kept[0] and kept[2] is kept[1]  # an edited spec folder: imported again, then kept

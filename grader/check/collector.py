@@ -10,7 +10,6 @@ junitxml reporter builds its records from `pytest_runtest_logreport`.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from grader.check import reuse
 from grader.check.helpers import observing_predictions
 from grader.core.assignment import Assignment
 from grader.core.digests import prediction_record
@@ -119,6 +119,9 @@ class SpecCollector:
         if record is not None:
             self.predictions[(record.check, record.draw)] = record
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        reuse.collected(self.assignment)
+
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
@@ -147,9 +150,12 @@ def run_checks(
 
     `predictions`, when given, receives a record of every accuracy the specs measured (staff only)."""
     collector = SpecCollector(probe, assignment, draw)
-    _forget_spec_modules(assignment)
-    with observing_predictions(collector.observe_predictions):
-        code = pytest.main(pytest_arguments(assignment), plugins=[collector])
+    reuse.prepare(assignment, draw)  # the modules of the previous session, unless they may have kept something
+    try:
+        with observing_predictions(collector.observe_predictions):
+            code = pytest.main(pytest_arguments(assignment), plugins=[collector])
+    finally:
+        reuse.finished(assignment)
     if predictions is not None:
         predictions.extend(collector.predictions.values())
     if collector.collection_errors:
@@ -160,20 +166,21 @@ def run_checks(
 
 
 def import_spec_dependencies(assignment: Assignment) -> None:
-    """Collect `assignment`'s specs once without running them, so that what they import (torch, pytest's
-    plugins) is loaded before the first submission needs it; the spec modules themselves are forgotten,
-    and the first submission imports them afresh as every submission does."""
-    pytest.main([*pytest_arguments(assignment), "--collect-only"])
-    _forget_spec_modules(assignment)
+    """Collect `assignment`'s specs once without running them, so that they and what they import are
+    loaded before the first submission needs them (kept for it as grader/check/reuse.py says)."""
+    reuse.prepare(assignment, 0)
+    pytest.main([*pytest_arguments(assignment), "--collect-only"], plugins=[_Collected(assignment)])
+    reuse.finished(assignment)
 
 
-def _forget_spec_modules(assignment: Assignment) -> None:
-    """Drop spec modules an earlier run imported. pytest names them from their path under the rootdir
-    (`<id>.specs.test_x`), so without this a second assignment folder with the same id (a copy, an
-    edited spec, a calibration of another checkout) would run the first one's cached code."""
-    package = assignment.folder.name
-    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
-        del sys.modules[name]
+@dataclass(eq=False)
+class _Collected:
+    """pytest plugin of a collection alone: the state of the spec modules once collected."""
+
+    assignment: Assignment
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        reuse.collected(self.assignment)
 
 
 def pytest_arguments(assignment: Assignment) -> list[str]:

@@ -202,3 +202,46 @@ class LiveKernel:
 
     def _alive(self) -> bool:
         return bool(run_sync(self._manager().is_alive)())
+
+
+async def until_ready(client: Any, timeout: float) -> None:
+    """Return once the kernel answers `kernel_info` on the shell channel and its iopub reaches `client`.
+
+    What jupyter_client's `wait_for_ready` checks, without its two 0.2 s waits on iopub: it waits
+    for *a* message to prove iopub connected, then for silence to flush it. Here the proof is the
+    idle status of this very request, and nothing is flushed (nbclient and the probe match every
+    message to the request it answers). `client` is a blocking or an asynchronous kernel client.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        asked = client.kernel_info()
+        reply = await _message(client.shell_channel, asked, "kernel_info_reply", deadline, 1.0)
+        if reply is not None and await _message(client.iopub_channel, asked, "status", deadline, 1.0, idle=True) is not None:
+            client._handle_kernel_info_reply(reply)
+            return
+        if not await _maybe_await(client.is_alive()):
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+
+async def _message(
+    channel: Any, parent: str, kind: str, deadline: float, patience: float, idle: bool = False
+) -> dict[str, Any] | None:
+    """The next message of type `kind` answering request `parent` on `channel` (others are skipped),
+    or None after `patience` seconds without one."""
+    give_up = min(deadline, time.monotonic() + patience)
+    while (left := give_up - time.monotonic()) > 0:
+        try:
+            message: dict[str, Any] = await _maybe_await(channel.get_msg(timeout=left))
+        except queue.Empty:
+            return None
+        if message.get("parent_header", {}).get("msg_id") != parent or message.get("msg_type") != kind:
+            continue
+        if not idle or message.get("content", {}).get("execution_state") == "idle":
+            return message
+    return None
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if hasattr(value, "__await__") else value

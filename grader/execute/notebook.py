@@ -22,13 +22,16 @@ from typing import Any
 import nbformat
 import zmq
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_hook
+from nbclient.util import run_sync as nbclient_run_sync
 
 from grader.core.results import CellResult, ExecutionResult
 from grader.core.settings import ExecuteSettings
 from grader.execute import sandbox
-from grader.execute.channel import LiveKernel
+from grader.execute.channel import LiveKernel, until_ready
 from grader.execute.floods import KEEP_LINES, OUTPUT_BUDGET, Overflow, StderrTally, truncate
 from grader.execute.kernels import PreparedKernel, prepare_kernel
 
@@ -58,6 +61,22 @@ class GradingClient(NotebookClient):
         self._output_bytes: dict[int, int] = {}
         self._overflow: dict[int, Overflow] = {}
         self._stderr: dict[int, StderrTally] = {}
+
+    async def async_start_new_kernel_client(self) -> Any:
+        """nbclient's, with a readiness check that does not sleep (grader/execute/channel.py, until_ready)."""
+        assert self.km is not None
+        try:
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            await until_ready(self.kc, self.startup_timeout)
+        except Exception:
+            await self._async_cleanup_kernel()
+            raise
+        self.kc.allow_stdin = False
+        await run_hook(self.on_notebook_start, notebook=self.nb)
+        return self.kc
+
+    start_new_kernel_client = nbclient_run_sync(async_start_new_kernel_client)
 
     async def async_execute_cell(self, cell: Any, cell_index: int, *args: Any, **kwargs: Any) -> Any:
         self._interrupted_at = None
@@ -179,7 +198,7 @@ def _log_tail(log: Any, budget: int = 1500) -> str:
 
 def _connect(client: NotebookClient, kernel: PreparedKernel, settings: ExecuteSettings) -> LiveKernel:
     taken = kernel.taken if kernel.taken is not None else kernel.launched  # made for this submission: it waits for all of it
-    kernel.channel.wait_for_ready(timeout=120)
+    run_sync(until_ready)(kernel.channel, 120)
     if client.kc is not None:  # nbclient queues what the kernel sends rather than the kernel dropping it at its
         client.kc.iopub_channel.socket.setsockopt(zmq.RCVHWM, 0)  # high-water mark: no line of a flood is lost
     result = ExecutionResult(cells=[], seed=settings.seed)

@@ -257,6 +257,7 @@ def python_roots(executable: str) -> list[Path]:
 
 
 TOKEN_VARIABLE = "GRADER_KERNEL_TOKEN"
+EXIT_POLL_SECONDS = 0.01  # how often a killed kernel is looked at until it is gone
 
 
 def link_data_folders(workdir: Path, data_folders: tuple[str, ...]) -> None:
@@ -306,6 +307,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.writable = writable
         self.use_bubblewrap = use_bubblewrap
         self.data_folders = data_folders
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        """Wait for the killed kernel to be gone, looking every 10 ms rather than jupyter_client's 100 ms:
+        the kernel dies at once, and every submission otherwise waits a tenth of a second for it."""
+        await super()._async_wait(pollinterval=min(pollinterval, EXIT_POLL_SECONDS))
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
