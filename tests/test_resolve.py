@@ -208,3 +208,20 @@ def test_the_kernel_tells_a_model_trained_here_from_one_given_saved_parameters(t
         assert (digests["model"].steps, digests["model"].loaded) == (20, False)
         assert (digests["given"].steps, digests["given"].loaded) == (20, True)
         assert digests["given"].exact == digests["model"].exact
+
+
+def test_a_hot_cell_keeps_recording_its_outermost_models_after_the_global_hook_gives_way(tmp_path, mini):
+    """Past HOT_CALLS module calls in one cell only the outermost modules keep a hook (so the layers inside
+    run at full speed): a decision boundary drawn at the end of a long training cell is still seen."""
+    nb = notebook(
+        code("import torch\nfrom torch import nn\nmodel = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))"),
+        code(TRAIN.format(model="model").replace("range(20)", "range(1500)")
+             + "grid = torch.cartesian_prod(torch.linspace(-1, 1, 30), torch.linspace(-1, 1, 30))\nmodel(grid)", "ex1"),
+        code("model(grid)", "ex1"),
+    )
+    spec = ObjectSpec(key="model", kind="module", exercise="ex1", names=("model",), in_features=2, out_features=1)
+    for live in live_kernel(nb, tmp_path):
+        probe = Probe(live, dataclasses.replace(mini, objects={"model": spec}), live.result.cells)
+        drawn = [c.source.splitlines()[-1] for c in probe.cells_calling("model", grid_points=900)]
+        assert drawn == ["model(grid)", "model(grid)"] and len(probe.cells_calling("model")) == 2
+        assert probe.training("model").optimizer_steps == 1500

@@ -16,9 +16,14 @@ the grader.
   every optimizer that had gradients to apply (and keeps the optimizer, so one
   made inside a function is still found), and a cheap fingerprint of each
   module's parameters is taken when it first appears and again after each cell.
-* **Which cell called which model.** A global forward hook notes, per cell, the
+* **Which cell called which model.** A forward hook notes, per cell, the
   largest batch each module was called on and the largest that was a grid of
-  2-D points (what drawing a decision boundary does).
+  2-D points (what drawing a decision boundary does). Each cell starts with a
+  global hook; a global hook sends every module call through PyTorch's slow
+  path (a small network trained for thousands of epochs ran 17 % slower), so
+  once a cell has made `HOT_CALLS` calls the global hook gives way to hooks on
+  the outermost modules that cell called and on the modules bound to names,
+  and the layers inside them run at full speed again.
 * **Device portability.** Where the notebook asks for a device this machine
   lacks (`cuda` without a GPU, `mps`), tensors and modules go to the device the
   grader assigned instead (`.to`, `.cuda`, and the `device=` of factory
@@ -30,6 +35,7 @@ import types
 import weakref
 
 KEEP_ELEMENTS = 5_000_000  # larger tensors and arrays are tracked by weak reference only
+HOT_CALLS = 2_000  # module calls in one cell after which only the outermost modules keep a forward hook
 _FINGERPRINT_ELEMENTS = 64  # values of each parameter summed into a module's fingerprint
 
 _objects = {}  # handle number -> object (or weakref for large arrays)
@@ -45,6 +51,10 @@ _device_notes = []  # the first device requests that were mapped, in words
 _running = [None]  # "running" while a student cell runs (its count is known after), None otherwise
 _calls = {}  # (execution count, id(module)) -> [largest batch, largest grid batch, batch sizes looked at]
 _installed = []
+_global_hook = []  # the handle of the global forward hook, while it is registered
+_instance_hooks = []  # handles of the per-module forward hooks of a hot cell
+_cell_seen = {}  # id(module) -> module: the modules the running cell called while the global hook was on
+_cell_calls = [0]  # calls the global hook saw in the running cell
 
 
 def install_tracking():
@@ -60,7 +70,7 @@ def install_tracking():
         pass
     import torch
 
-    torch.nn.modules.module.register_module_forward_hook(_count_call)
+    watch_calls()
     try:
         from torch.optim.optimizer import register_optimizer_step_post_hook
     except ImportError:  # pragma: no cover - torch < 2.0
@@ -95,9 +105,49 @@ def _note_loading(module_class):
     module_class.__setstate__ = setting_state
 
 
+def watch_calls():
+    """(Re-)register the global forward hook, dropping a hot cell's per-module hooks."""
+    import torch
+
+    while _instance_hooks:
+        _instance_hooks.pop().remove()
+    _cell_seen.clear()
+    _cell_calls[0] = 0
+    if not _global_hook:
+        _global_hook.append(torch.nn.modules.module.register_module_forward_hook(_count_global_call))
+
+
 def _before_cell(info):
     if getattr(info, "store_history", True):
         _running[0] = "running"  # calls are filed under the cell's execution count once it is known
+        if not _global_hook or _instance_hooks:
+            watch_calls()
+
+
+def _count_global_call(module, args, output):
+    """The global hook: record the call, and past `HOT_CALLS` in this cell hand over to per-module hooks."""
+    _count_call(module, args, output)
+    if _running[0] is None:
+        return
+    _cell_seen[id(module)] = module
+    _cell_calls[0] += 1
+    if _cell_calls[0] >= HOT_CALLS and _global_hook:
+        _cool_down()
+
+
+def _cool_down():
+    """Hook only the outermost modules this cell called and the kept ones; the layers inside run unhooked."""
+    seen = list(_cell_seen.values())
+    inner = {id(part) for outer in seen for part in outer.modules() if part is not outer}
+    chosen = {id(m): m for m in seen if id(m) not in inner}
+    for number in _modules:
+        module = kept(number)
+        if module is not None:
+            chosen[id(module)] = module
+    _global_hook.pop().remove()
+    _cell_seen.clear()
+    for module in chosen.values():
+        _instance_hooks.append(module.register_forward_hook(_count_call))
 
 
 def _count_call(module, args, output):
@@ -189,6 +239,7 @@ def _after_cell(result):
     if info is not None and not getattr(info, "store_history", True):
         return  # one of the grader's own requests
     _running[0] = None
+    _cell_seen.clear()  # no module outlives its cell because of this
     for key in [key for key in _calls if key[0] == "running"]:
         _calls[(result.execution_count, key[1])] = _calls.pop(key)
     try:

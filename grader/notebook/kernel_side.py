@@ -41,10 +41,9 @@ def _install_hooks(module: types.ModuleType) -> None:
     if shell is not None:
         shell.events.register("pre_run_cell", module._before_cell)
         shell.events.register("post_run_cell", module._after_cell)
-    import torch
     from torch.optim.optimizer import register_optimizer_step_post_hook
 
-    torch.nn.modules.module.register_module_forward_hook(module._count_call)
+    module.watch_calls()
     register_optimizer_step_post_hook(module._count_step)
     module.prepare_guards()
 
