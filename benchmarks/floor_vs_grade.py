@@ -50,9 +50,21 @@ def replicate(source: Path, target: Path, count: int) -> list[Path]:
     return copies
 
 
-def floor_seconds(notebooks: list[Path]) -> float:
-    """Plain nbclient, one notebook after the other, one intra-op thread like the grader."""
-    os.environ["OMP_NUM_THREADS"] = "1"
+def floor_seconds(notebooks: list[Path], threads: int | None = 1) -> float:
+    """Plain nbclient, one notebook after the other: one intra-op thread like the grader, or (None) torch's
+    default, as a user runs it."""
+    previous = os.environ.pop("OMP_NUM_THREADS", None)
+    if threads is not None:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+    try:
+        return _executed_serially(notebooks)
+    finally:
+        os.environ.pop("OMP_NUM_THREADS", None)
+        if previous is not None:
+            os.environ["OMP_NUM_THREADS"] = previous
+
+
+def _executed_serially(notebooks: list[Path]) -> float:
     started = time.perf_counter()
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
@@ -94,6 +106,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20, help="notebooks in the batch (default: %(default)s)")
     parser.add_argument("--starts", default=",".join(KERNEL_STARTS), help="kernel starts to measure (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="the parallel run's workers (default: the cores)")
+    parser.add_argument("--default-threads-floor", action="store_true",
+                        help="also measure the floor with torch's default intra-op threads, as a user runs it")
     parser.add_argument("--check", action="store_true", help="fail unless all runs agree and the re-grade executed nothing")
     args = parser.parse_args()
     starts = [start.strip() for start in args.starts.split(",") if start.strip()]
@@ -104,7 +118,10 @@ def main() -> None:
         n = len(notebooks)
         floor = floor_seconds(notebooks)
         print(f"notebooks               {n}   (workers in the parallel runs: {cores}, cores: {os.cpu_count()})")
-        print(f"floor (plain nbclient)  {floor:7.1f} s   {floor / n:5.2f} s per notebook")
+        print(f"floor (plain nbclient)  {floor:7.1f} s   {floor / n:5.2f} s per notebook   (one intra-op thread, as the grader)")
+        if args.default_threads_floor:
+            default = floor_seconds(notebooks, None)
+            print(f"floor, torch's threads  {default:7.1f} s   {default / n:5.2f} s per notebook   ({default / floor:.2f} x the one-thread floor)")
         grades: dict[str, str] = {}
         for start in starts:
             out1, outn = Path(scratch) / f"{start}-1", Path(scratch) / f"{start}-n"
