@@ -187,7 +187,7 @@ def grade_folder(
                 expected = {identified[s.id] for s in pending}  # whose specs the workers import before their first notebook
                 grade_all(
                     pending, assignments, settings, options.worker_count, record, progress, options.per_gpu, assume,
-                    [a for a in assignments if a.id in expected],
+                    [a for a in assignments if a.id in expected or (assume and None in expected)],
                 )
         except BaseException:  # interrupted (SIGINT, SIGTERM): what finished still gets its CSV row and report
             publish(gradebook, out, audience, assignments, options.compare_with)

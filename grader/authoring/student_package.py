@@ -28,7 +28,7 @@ STUDENT_MODULES = (  # what `import grader.notebook` reaches, and nothing else (
     "__init__.py",
     "core/__init__.py", "core/legacy.py", "core/assignment.py", "core/schema.py", "core/settings.py",
     "core/results.py", "core/phases.py", "core/outputs.py",
-    "probe/__init__.py", "probe/asking.py", "probe/resolve.py", "probe/expressions.py", "probe/sections.py",
+    "probe/__init__.py", "probe/asking.py", "probe/resolve.py", "probe/resolution_words.py", "probe/expressions.py", "probe/sections.py",
     "probe/figure_requests.py",
     "inside/__init__.py", "inside/tracking.py", "inside/questions.py", "inside/fitting.py", "inside/helper.py",
     "spec.py",  # public checks import helpers from it; each name loads only its own module

@@ -42,23 +42,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from grader.core.assignment import Assignment, ObjectSpec
 from grader.core.results import CellResult, Resolution
 from grader.probe.expressions import inline_expressions
 from grader.probe.figure_requests import ObjectNotFound
+from grader.probe.resolution_words import Binding, Candidate, chosen_detail, not_found, passed_over
 from grader.probe.sections import exercise_starts
 
-_KIND_WORDS = {
-    "module": "nn.Module",
-    "function": "function",
-    "tensor": "tensor",
-    "loss": "loss function",
-    "optimizer": "optimizer",
-    "value": "value",
-}
 # which families of tracked objects (grader/inside/tracking.py `_kind`) may play a role of each kind
 _FAMILIES = {
     "module": {"module"},
@@ -73,24 +65,6 @@ _FAMILIES = {
 _PLOTTING = re.compile(r"(plot|show|visuali|draw|display)", re.IGNORECASE)
 
 Ask = Callable[..., Any]
-
-
-@dataclass(frozen=True)
-class Binding:
-    """A name bound to a kept object by one executed cell."""
-
-    name: str
-    handle: str  # "@n": the kernel keeps the object under this handle
-    cell: int  # 1-based index of the cell among all cells
-    order: int  # position in the notebook's sequence of bindings
-
-
-@dataclass
-class Candidate:
-    binding: Binding
-    last_use: int  # the last cell of the window after the binding that uses the object (0: none)
-    tagged: bool  # bound in a cell tagged with the role's exercise
-    answer: dict[str, Any]  # the kernel's assessment
 
 
 class Resolver:
@@ -166,7 +140,7 @@ class Resolver:
         first, end = self.window(spec)
         candidates = self._candidates(spec, first, end)
         if not candidates and spec.kind != "function":  # a function role may still be an inline expression
-            return self._not_found(spec, [], first, end)
+            return not_found(self.assignment, self.starts, spec, [], first, end)
         model = self._model_handle(spec)
         handles = [c.binding.handle for c in candidates]
         answers = self.ask("assess", spec=spec.to_probe(), handles=handles, model=model) if handles else {}
@@ -183,7 +157,7 @@ class Resolver:
             # say what goes wrong when it is called (it raised, it returned an array)
             fitting = usable
         if not fitting:
-            return self._not_found(spec, candidates, first, end)
+            return not_found(self.assignment, self.starts, spec, candidates, first, end)
         fitting.sort(key=lambda c: self._preference(spec, c), reverse=True)
         chosen = fitting[0]
         if spec.exercise not in self.starts and not chosen.tagged and chosen.binding.name not in spec.names:
@@ -193,7 +167,7 @@ class Resolver:
             object=spec.key,
             found=chosen.binding.name,
             how=self._how(spec, chosen),
-            detail=self._detail(spec, chosen, [c for c in candidates if c is not chosen]),
+            detail=chosen_detail(self.assignment, self.starts, spec, chosen, [c for c in candidates if c is not chosen]),
             handle=str((chosen.answer.get("adapted") or {}).get("handle") or chosen.binding.handle),
             cell=chosen.binding.cell,
         )
@@ -219,7 +193,7 @@ class Resolver:
             return None
         _, _, chosen, handle = max(fitting, key=lambda entry: entry[:2])
         tagged = any(cell.index == chosen.cell and spec.exercise in cell.tags for cell in self.cells)
-        passed = [self._passed_over(c) for c in functions[:5]]
+        passed = [passed_over(c) for c in functions[:5]]
         title = self.assignment.exercise_title(spec.exercise)
         where = f"in the section of {title}" if spec.exercise in self.starts else f"in a cell tagged {spec.exercise}"
         detail = (
@@ -383,64 +357,3 @@ class Resolver:
         if chosen.binding.name in spec.names:
             return "name"
         return "fallback"
-
-    # ------------------------------------------------------------ the report's sentences
-
-    def _detail(self, spec: ObjectSpec, chosen: Candidate, others: list[Candidate]) -> str:
-        where = (
-            f"an optimizer with no name (made inside a function), first stepped in cell {chosen.binding.cell},"
-            if chosen.binding.name.startswith("<")
-            else f"`{chosen.binding.name}` as bound in cell {chosen.binding.cell}"
-        )
-        title = self.assignment.exercise_title(spec.exercise)
-        section = f"in the section of {title}" if spec.exercise in self.starts else "(its section was not found: searched the whole notebook)"
-        why = []
-        training = chosen.answer.get("training")
-        if training is not None:
-            steps = int(training.get("optimizer_steps", 0))
-            why.append(
-                f"trained ({steps} optimizer steps)" if steps else "its parameters changed" if training.get("changed")
-                else "no evidence of training"
-            )
-        adapted = chosen.answer.get("adapted")
-        if adapted:
-            why.append(f"takes no argument: called with its global tensor `{adapted['global']}` bound to the input")
-        if chosen.answer.get("trial"):
-            why.append(f"it does not fit the role's input ({chosen.answer['trial']})")
-        if chosen.tagged:
-            why.append(f"bound in a cell tagged {spec.exercise}")
-        elif chosen.binding.name in spec.names:
-            why.append("a name the assignment asks for")
-        passed = [self._passed_over(c) for c in others[:5]]
-        text = f"{where} {section}" + (f": {', '.join(why)}" if why else "")
-        return text + (f"; passed over {'; '.join(passed)}" if passed else "")
-
-    @staticmethod
-    def _passed_over(candidate: Candidate) -> str:
-        misfit = candidate.answer.get("misfit") or candidate.answer.get("trial")
-        training = candidate.answer.get("training")
-        if misfit:
-            reason = str(misfit)
-        elif training is not None and not (training.get("optimizer_steps") or training.get("changed")):
-            reason = "never trained"
-        else:
-            reason = "ranked lower"
-        return f"`{candidate.binding.name}` (cell {candidate.binding.cell}): {reason}"
-
-    def _not_found(self, spec: ObjectSpec, candidates: list[Candidate], first: int, end: int) -> Resolution:
-        what = _KIND_WORDS[spec.kind]
-        if spec.kind == "module" and spec.input_shape is not None:
-            what += f" taking inputs of shape ({', '.join(map(str, spec.input_shape))})"
-        elif spec.kind == "module" and spec.in_features is not None:
-            what += f" with {spec.in_features} inputs"
-        if spec.kind == "module" and (spec.input_shape or spec.in_features) and spec.out_features is not None:
-            what += f" and {spec.out_features} outputs"
-        where = (
-            f"in the section of {self.assignment.exercise_title(spec.exercise)} (cells {first}–{end - 1 if end < 1 << 30 else 'end'})"
-            if spec.exercise in self.starts
-            else "in the notebook"
-        )
-        looked = ", ".join(f"`{n}`" for n in spec.names) or "none"
-        message = f"no {what} found for {spec.key} {where} (names asked for: {looked})"
-        rejected = "; ".join(self._passed_over(c) for c in candidates[:5])
-        return Resolution(object=spec.key, found="", how="not-found", detail=message + (f"; rejected {rejected}" if rejected else ""))
