@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import tomllib
 from collections.abc import Iterator
@@ -140,8 +142,19 @@ def demo_batch(tmp_path_factory: pytest.TempPathFactory) -> DemoBatch:
     from grader.cli.commands import main  # imported late: conftest stays cheap to load
     from grader.record.gradebook import Gradebook
 
-    batch = tmp_path_factory.mktemp("demos")
-    shutil.copytree(ROOT / "submissions", batch / "submissions")
-    out = batch / "reports"
-    assert main([str(batch / "submissions"), "--out", str(out), "--solutions", str(ROOT / "solutions"), "--quiet"]) == 0
+    # Graded once per run: under pytest-xdist the first test process to need it grades it into the run's
+    # shared temporary folder (pytest-xdist's documented pattern) while the others wait on the lock,
+    # instead of every process grading the whole class at once on the same cores. Tests only read it.
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    batch, out = shared / "demo-batch", shared / "demo-batch" / "reports"
+    with open(shared / "demo-batch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (batch / "graded").exists():
+            shutil.rmtree(batch, ignore_errors=True)
+            shutil.copytree(ROOT / "submissions", batch / "submissions")
+            arguments = [str(batch / "submissions"), "--out", str(out), "--solutions", str(ROOT / "solutions"), "--quiet"]
+            assert main(arguments) == 0
+            (batch / "graded").touch()
     return DemoBatch(out, {(r.assignment, r.student): r for r in Gradebook(out / "gradebook.sqlite").results()})

@@ -130,6 +130,21 @@ def test_probes_run_in_the_graders_state_whatever_the_notebook_left(tmp_path, mi
         assert after["type"] == "Linear"
 
 
+def test_the_notebook_and_the_probes_run_under_no_torch_mode_of_the_graders(tmp_path, mini):
+    """Pinning torch's default device to the CPU for a request (torch.set_default_device("cpu")) installs a
+    function mode that outlives it and sends every torch call of the notebook through Python: a small
+    network's training loop ran twice as slow. Neither the set-up nor a probe may leave one."""
+    nb = notebook(
+        code("import torch\nfrom torch import nn\nlayer = nn.Linear(2, 1)\nprint(torch._C._len_torch_function_stack())", "ex1"),
+        code("def square(x):\n    return x * 0 + torch._C._len_torch_function_stack()", "ex2"),
+    )
+    for live in live_kernel(nb, tmp_path):
+        assert live.result.cells[-2].stdout.strip() == "0"  # after the set-up request
+        probe = Probe(live, mini, live.result.cells)
+        probe.forward("layer", np.zeros((3, 2), dtype=np.float32))
+        assert probe.call("square", np.array([1.0], dtype=np.float32)).values.tolist() == [0.0]
+
+
 def test_a_boundary_counts_only_where_the_model_was_called_on_a_grid(tmp_path, mini):
     from grader.spec import boundary_cells
 

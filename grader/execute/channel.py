@@ -35,6 +35,10 @@ MIME = "application/x-grader+json"
 ANSWER = "_grader_probe.answer()"  # the user expression the reply carries the answer in
 KERNEL_TOPICS = b"kernel."  # the kernel's own iopub topics (status, execute_input, error), not streams or displays
 POLL_SECONDS = 0.5  # how often a waiting request looks whether the kernel is still alive
+# The channels a grader's client opens: requests and their replies, and the kernel's messages. No stdin (a
+# notebook's input() is refused), no control channel (interrupts go through the kernel manager), no heartbeat
+# (whether the kernel lives is the manager's to say): two threads and three sockets fewer a client.
+CHANNELS = {"shell": True, "iopub": True, "stdin": False, "hb": False, "control": False}
 
 
 class ProbeError(RuntimeError):
@@ -119,7 +123,9 @@ class LiveKernel:
             if now >= deadline:
                 return None
             ready = dict(poller.poll(int(1000 * min(POLL_SECONDS, deadline - now)) + 1))
-            if self.channel.iopub_channel.socket in ready and began is None and self._began(msg_id):
+            # the pending iopub messages are read every time (not only until the request began): one left
+            # queued keeps the socket readable, and the wait would spin a core until the reply
+            if self.channel.iopub_channel.socket in ready and self._began(msg_id) and began is None:
                 began = time.perf_counter()
             if self.channel.shell_channel.socket in ready:
                 reply = self._shell_reply(msg_id)

@@ -28,6 +28,7 @@ from jupyter_core.utils import run_sync
 
 from grader.core.settings import ExecuteSettings
 from grader.execute import environments, sandbox, template
+from grader.execute.channel import CHANNELS
 
 
 class KernelNotFound(ValueError):
@@ -175,9 +176,9 @@ def _warm_up(manager: sandbox.SandboxedKernelManager, settings: ExecuteSettings)
 
     The request waits until the kernel is up; its answer is not awaited (the set-up is repeated, cheaply, later).
     """
-    channel = BlockingKernelClient()
+    channel = BlockingKernelClient(parent=manager)  # whether the kernel lives is the manager's to say, not a heartbeat's
     channel.load_connection_info(manager.get_connection_info())
-    channel.start_channels()
+    channel.start_channels(**CHANNELS)
     warm_up = f"{_install_code()}\n_grader_probe.setup({settings.seed}, {settings.threads})"
     channel.execute(warm_up, silent=True, store_history=False)
     return channel

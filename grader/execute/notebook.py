@@ -31,7 +31,7 @@ from nbclient.util import run_sync as nbclient_run_sync
 from grader.core.results import CellResult, ExecutionResult
 from grader.core.settings import ExecuteSettings
 from grader.execute import sandbox
-from grader.execute.channel import LiveKernel, until_ready
+from grader.execute.channel import CHANNELS, LiveKernel, until_ready
 from grader.execute.floods import KEEP_LINES, OUTPUT_BUDGET, Overflow, StderrTally, truncate
 from grader.execute.kernels import PreparedKernel, prepare_kernel
 
@@ -67,7 +67,7 @@ class GradingClient(NotebookClient):
         assert self.km is not None
         try:
             self.kc = self.km.client()
-            self.kc.start_channels()
+            self.kc.start_channels(**CHANNELS)
             await until_ready(self.kc, self.startup_timeout)
         except Exception:
             await self._async_cleanup_kernel()
