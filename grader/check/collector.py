@@ -86,6 +86,10 @@ class SpecCollector:
         return load
 
     def pytest_configure(self, config: pytest.Config) -> None:
+        # A failed check's message is made from its exception (_classify); pytest's own long traceback of
+        # it, with source, cost ~50 ms a failed check and was never read. Python's plain traceback instead
+        # (what --tb=native sets; the option itself belongs to the terminal plugin, which is off).
+        config.option.tbstyle = "native"
         config.addinivalue_line("markers", "points(n): points the check is worth")
         config.addinivalue_line("markers", "exercise(id): the exercise (cell tag) the check belongs to")
         config.addinivalue_line(
