@@ -74,6 +74,7 @@ def chosen_detail(
     text = f"{where} {section}" + (f": {', '.join(why)}" if why else "")
     return text + (f"; passed over {'; '.join(passed)}" if passed else "")
 
+
 def passed_over(candidate: Candidate) -> str:
     """Why a candidate lost, in a few words."""
     misfit = candidate.answer.get("misfit") or candidate.answer.get("trial")
@@ -85,6 +86,7 @@ def passed_over(candidate: Candidate) -> str:
     else:
         reason = "ranked lower"
     return f"`{candidate.binding.name}` (cell {candidate.binding.cell}): {reason}"
+
 
 def not_found(
     assignment: Assignment, starts: Mapping[str, int], spec: ObjectSpec, candidates: list[Candidate], first: int, end: int
