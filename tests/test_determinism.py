@@ -16,6 +16,10 @@ RANDOM_CELLS = [
     code("import random\nimport numpy as np\nimport torch\nfrom torch import nn"),
     code("layer = nn.Linear(2, 1)\nnoise = [random.random(), float(np.random.rand()), float(torch.rand(1))]\nprint(noise)", "ex1"),
 ]
+# The kill tests stop a batch after its first row: each notebook must take long enough that the signal lands before
+# the last one is graded, however fast the grader gets (a batch of four bare notebooks once finished in the 0.2 s the
+# test waited between two looks at the gradebook).
+SLOW_CELLS = [*RANDOM_CELLS, code("import time\ntime.sleep(1.5)")]
 
 
 def test_the_graders_seed_makes_unseeded_student_code_repeatable(tmp_path):
@@ -49,7 +53,7 @@ def test_grading_three_times_gives_identical_scores_and_messages(tmp_path):
 def test_kill_minus_9_mid_batch_then_rerun_loses_and_duplicates_nothing(tmp_path):
     folder, out = tmp_path / "s", tmp_path / "out"
     for student in ("a", "b", "c", "d"):
-        write(notebook(*RANDOM_CELLS, assignment="mini"), folder / f"{student}.ipynb")
+        write(notebook(*SLOW_CELLS, assignment="mini"), folder / f"{student}.ipynb")
     command = [sys.executable, "-m", "grader.cli", str(folder), "--out", str(out), "--quiet",
                "--solutions", str(FIXTURE_SOLUTIONS)]
     grader = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -82,7 +86,7 @@ def _rows(database) -> int:
 def test_sigterm_mid_batch_still_writes_grades_csv_and_the_index_for_what_finished(tmp_path):
     folder, out = tmp_path / "s", tmp_path / "out"
     for student in ("a", "b", "c", "d"):
-        write(notebook(*RANDOM_CELLS, assignment="mini"), folder / f"{student}.ipynb")
+        write(notebook(*SLOW_CELLS, assignment="mini"), folder / f"{student}.ipynb")
     command = [sys.executable, "-m", "grader.cli", str(folder), "--out", str(out), "--quiet", "--workers", "1",
                "--solutions", str(FIXTURE_SOLUTIONS)]
     grader = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
