@@ -2,6 +2,7 @@
 
 import os
 
+import numpy as np
 import pytest
 
 from grader.execute import template
@@ -166,3 +167,52 @@ def test_indented_shell_lines_stay_valid_python():
     cleaned, note = neutralise("try:\n    !pip install torchmetrics\n    from google.colab import drive\nexcept ImportError:\n    pass")
     compile(cleaned, "cell", "exec")
     assert "pip install torchmetrics" in note
+
+
+@pytest.mark.parametrize("start", KERNEL_STARTS)
+def test_a_request_waits_on_no_empty_flush_and_output_still_arrives_whole(tmp_path, start):
+    nb = notebook(
+        code("import sys\nprint('one')\nsys.stdout.flush()\nprint('two')\nsys.stdout.write('three')"),
+        code("print(get_ipython().kernel._execute_sleep, sys.stdout.flush.__name__, sys.stderr.flush.__name__)"),
+    )
+    for live in live_kernel(nb, tmp_path, ExecuteSettings(kernel_start=start)):
+        first, second = live.result.cells
+        assert first.stdout == "one\ntwo\nthree"
+        # ipykernel's 0.5 ms sleep and its round trips to the output thread with nothing to send are gone
+        assert second.stdout == "0.0 quick_flush quick_flush\n"
+        assert live.request("namespace_names") is not None
+
+
+SPY_CELLS = [
+    code(
+        "import torch\nfrom torch import nn\ncode_lengths = []\n"
+        "class Spy(nn.Module):\n    def forward(self, x):\n"
+        "        kernel = get_ipython().kernel\n"
+        "        code_lengths.append(len(type(kernel).get_parent(kernel, 'shell')['content']['code']))\n"
+        "        return x.sum(dim=1, keepdim=True)\nspy = Spy()"
+    ),
+]
+
+
+def _big_forward(live):
+    from grader.probe.asking import decode, encode
+
+    inputs = np.arange(2000 * 64, dtype=np.float32).reshape(2000, 64)  # ~680 kB of base64
+    out = decode(live.request("forward", name="spy", inputs=encode(inputs)))
+    assert np.array_equal(out, inputs.sum(axis=1, keepdims=True))
+    small = decode(live.request("forward", name="spy", inputs=encode(inputs[:2])))
+    assert np.array_equal(small, inputs[:2].sum(axis=1, keepdims=True))
+    return [int(n) for n in decode(live.request("as_array", name="code_lengths"))]
+
+
+def test_long_arguments_travel_beside_the_code_that_ipython_tokenizes(tmp_path):
+    for live in live_kernel(notebook(*SPY_CELLS), tmp_path):
+        big, small = _big_forward(live)
+        assert big < 100 < small  # the big batch came beside the request's one line; the small one inside it
+
+
+def test_a_kernel_that_cannot_read_them_beside_gets_them_in_the_code(tmp_path):
+    cells = [*SPY_CELLS, code("get_ipython().kernel.get_parent = lambda channel=None: {}")]
+    for live in live_kernel(notebook(*cells), tmp_path):
+        code_lengths = _big_forward(live)
+        assert len(code_lengths) == 2 and min(code_lengths) > 100 and not live._beside

@@ -1,7 +1,9 @@
 """The probe's channel: questions sent to the live kernel's helper, plain-data answers back.
 
 A request is one line of code calling `_grader_probe.respond(method, arguments)`
-in the kernel; the answer comes back in the request's own reply on the shell
+in the kernel (arguments of more than a few kilobytes, such as a batch of test images, travel
+beside the code in the request's content, where IPython neither tokenizes nor echoes them:
+2 000 images of 8x8 pixels cost 150 ms a request inside the code); the answer comes back in the request's own reply on the shell
 channel (a user expression, `_grader_probe.answer()`, formatted with our own MIME
 type). The kernel's output messages (iopub) are not read for answers: a notebook
 can flood them (10**7 lines, a thread printing after its cell, 10**5 warnings), and
@@ -39,6 +41,9 @@ POLL_SECONDS = 0.5  # how often a waiting request looks whether the kernel is st
 # notebook's input() is refused), no control channel (interrupts go through the kernel manager), no heartbeat
 # (whether the kernel lives is the manager's to say): two threads and three sockets fewer a client.
 CHANNELS = {"shell": True, "iopub": True, "stdin": False, "hb": False, "control": False}
+INLINE_ARGUMENTS = 4096  # characters of JSON arguments written into a request's code; longer ones travel beside it
+BESIDE = "grader_arguments"  # the request content's key for them (kernel side: grader/inside/helper.py)
+NOT_BESIDE = "ArgumentsNotReceived"  # the kernel's error when it cannot read them (an ipykernel before 6)
 
 
 class ProbeError(RuntimeError):
@@ -68,15 +73,21 @@ class LiveKernel:
     requests: int = 0
     request_seconds: float = 0.0
     _dead: bool = field(default=False)
+    _beside: bool = field(default=True)  # whether long arguments may travel beside the code
 
     def request(self, method: str, **arguments: Any) -> Any:
         """Ask the kernel-side helper `method(**arguments)`; return its plain-data answer."""
         if self._dead or self.result.kernel_died:
             raise KernelDied("the kernel died earlier: " + self.result.kernel_message)
-        code = f"_grader_probe.respond({method!r}, {json.dumps(json.dumps(arguments))})"
+        arguments_json = json.dumps(arguments)
         started = time.perf_counter()
         try:
-            answer = self._execute(code)
+            if self._beside and len(arguments_json) > INLINE_ARGUMENTS:
+                answer = self._execute(f"_grader_probe.respond({method!r}, None)", arguments_json)
+                if not answer.get("ok") and answer.get("error") == NOT_BESIDE:
+                    self._beside = False  # this kernel reads arguments from its code only, from now on
+            if not self._beside or len(arguments_json) <= INLINE_ARGUMENTS:
+                answer = self._execute(f"_grader_probe.respond({method!r}, {json.dumps(arguments_json)})")
         finally:
             self.requests += 1
             self.request_seconds += time.perf_counter() - started
@@ -88,13 +99,18 @@ class LiveKernel:
             )
         return answer.get("value")
 
-    def _execute(self, code: str) -> dict[str, Any]:
-        """The answer to `code`: the clock starts when the kernel begins the request, not when it was sent."""
+    def _execute(self, code: str, beside: str | None = None) -> dict[str, Any]:
+        """The answer to `code` (with `beside`, the request's JSON arguments in its content): the clock starts
+        when the kernel begins the request, not when it was sent."""
         timeout = self.settings.probe_timeout
         self.discard_output()
-        msg_id = self.channel.execute(
-            code, store_history=False, allow_stdin=False, user_expressions={"answer": ANSWER}
-        )
+        content = {  # what BlockingKernelClient.execute sends, and the arguments
+            "code": code, "silent": False, "store_history": False, "user_expressions": {"answer": ANSWER},
+            "allow_stdin": False, "stop_on_error": True, **({BESIDE: beside} if beside is not None else {}),
+        }
+        message = self.channel.session.msg("execute_request", content)
+        self.channel.shell_channel.send(message)
+        msg_id = message["header"]["msg_id"]
         reply = self._wait_for_reply(msg_id, timeout)
         if reply is None:
             self._recover_from_timeout()
