@@ -108,7 +108,8 @@ class FigureDrawer:
         if undrawn.plots:
             try:
                 if self._pool is None:  # started with the first figure: a batch without figures never pays for it
-                    self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+                    # it ends with the grader, as the workers do: killed, the grader would leave it waiting forever
+                    self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent)
                 return self._pool.submit(draw, undrawn)
             except RuntimeError:  # the drawer broke (BrokenProcessPool is one): draw below, here
                 pass

@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -61,9 +62,14 @@ def test_kill_minus_9_mid_batch_then_rerun_loses_and_duplicates_nothing(tmp_path
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and _rows(database) < 1:
         time.sleep(0.2)
+    helpers = _children(grader.pid)  # its workers and its figure drawer
     os.kill(grader.pid, signal.SIGKILL)
     grader.wait()
     done_before = _rows(database)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_running(pid) for pid in helpers):
+        time.sleep(0.1)
+    assert helpers and not [pid for pid in helpers if _running(pid)], "a helper process outlived the killed grader"
     assert 1 <= done_before < 4
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0
@@ -71,6 +77,27 @@ def test_kill_minus_9_mid_batch_then_rerun_loses_and_duplicates_nothing(tmp_path
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT submission) FROM submissions").fetchone() == (4, 4)
         assert db.execute("SELECT COUNT(*) FROM checks").fetchone() == (12,)
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text() if entry.isdigit() else ""
+        except OSError:
+            continue
+        if stat and int(stat[stat.rfind(")") + 2:].split()[1]) == pid:
+            children.append(int(entry))
+    return children
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"
 
 
 def _rows(database) -> int:
