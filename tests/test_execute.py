@@ -216,3 +216,30 @@ def test_a_kernel_that_cannot_read_them_beside_gets_them_in_the_code(tmp_path):
     for live in live_kernel(notebook(*cells), tmp_path):
         code_lengths = _big_forward(live)
         assert len(code_lengths) == 2 and min(code_lengths) > 100 and not live._beside
+
+
+def test_a_reader_that_falls_behind_the_kernel_loses_no_output(tmp_path):
+    # 4,000 flushed lines are 4,000 messages: past ZeroMQ's default high-water mark on both sides while the
+    # reader sleeps; the kernel's side must queue them rather than drop them (the grader's side already does)
+    import time
+
+    import zmq
+    from jupyter_core.utils import run_sync
+
+    for live in live_kernel(notebook(code("x = 1")), tmp_path):
+        kc = live.client.kc
+        shell, iopub = run_sync(kc.get_shell_msg), run_sync(kc.get_iopub_msg)
+        socket = kc.iopub_channel.socket
+        socket.setsockopt(zmq.RCVHWM, 1000)  # a reader that queues little
+        socket.setsockopt(zmq.SUBSCRIBE, b"")  # again: the grader stops reading once the cells are done
+        time.sleep(0.5)  # for the subscription to reach the kernel
+        msg_id = kc.execute("import sys\nfor i in range(4000):\n    sys.stderr.write(f'{i:05d}' * 400 + '\\n')\n    sys.stderr.flush()")
+        assert shell(timeout=60)["content"]["status"] == "ok"  # done, while nothing was read
+        time.sleep(1)
+        text, idle = "", False
+        while not idle:
+            msg = iopub(timeout=10)
+            if msg["parent_header"].get("msg_id") == msg_id:
+                text += msg["content"].get("text", "") if msg["msg_type"] == "stream" else ""
+                idle = msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
+        assert text.splitlines() == [f"{i:05d}" * 400 for i in range(4000)]
