@@ -1,9 +1,12 @@
 """Execute stage: real kernels on notebooks built in memory."""
 
 import os
+import time
 
 import numpy as np
 import pytest
+import zmq
+from jupyter_core.utils import run_sync
 
 from grader.execute import template
 from grader.execute.notebook import neutralise, run_notebook
@@ -221,11 +224,6 @@ def test_a_kernel_that_cannot_read_them_beside_gets_them_in_the_code(tmp_path):
 def test_a_reader_that_falls_behind_the_kernel_loses_no_output(tmp_path):
     # 4,000 flushed lines are 4,000 messages: past ZeroMQ's default high-water mark on both sides while the
     # reader sleeps; the kernel's side must queue them rather than drop them (the grader's side already does)
-    import time
-
-    import zmq
-    from jupyter_core.utils import run_sync
-
     for live in live_kernel(notebook(code("x = 1")), tmp_path):
         kc = live.client.kc
         shell, iopub = run_sync(kc.get_shell_msg), run_sync(kc.get_iopub_msg)

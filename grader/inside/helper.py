@@ -169,6 +169,14 @@ def _quicker_round_trips():
         stream.flush = _quick_flush(stream, flush)
 
 
+def _quick_flush(stream, flush):
+    def quick_flush():
+        if stream._buffers or stream._flush_pending or stream.echo is not None:
+            flush(stream)
+
+    return quick_flush
+
+
 def _keep_every_message():
     """No output message is dropped while the grader reads behind the kernel: the output socket's high-water
     mark (1,000 queued messages, past which ZeroMQ silently drops) lifted, on the output thread that owns the
@@ -180,14 +188,6 @@ def _keep_every_message():
     except Exception:
         return
     thread.schedule(lambda: socket.set_hwm(0))
-
-
-def _quick_flush(stream, flush):
-    def quick_flush():
-        if stream._buffers or stream._flush_pending or stream.echo is not None:
-            flush(stream)
-
-    return quick_flush
 
 
 def _cwd():
