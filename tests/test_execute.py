@@ -10,6 +10,7 @@ from jupyter_core.utils import run_sync
 
 from grader.execute import template
 from grader.execute.notebook import neutralise, run_notebook
+from grader.probe.asking import decode, encode
 from grader.execute.kernels import KernelSupply
 from grader.core.settings import KERNEL_STARTS, ExecuteSettings
 from tests.conftest import code, live_kernel, notebook
@@ -198,8 +199,6 @@ SPY_CELLS = [
 
 
 def _big_forward(live):
-    from grader.probe.asking import decode, encode
-
     inputs = np.arange(2000 * 64, dtype=np.float32).reshape(2000, 64)  # ~680 kB of base64
     out = decode(live.request("forward", name="spy", inputs=encode(inputs)))
     assert np.array_equal(out, inputs.sum(axis=1, keepdims=True))
@@ -208,8 +207,38 @@ def _big_forward(live):
     return [int(n) for n in decode(live.request("as_array", name="code_lengths"))]
 
 
+def test_requests_are_answered_directly_without_a_cell_for_ipython(tmp_path):
+    cells = [code(
+        "import torch\nfrom torch import nn\ndirect, counts = [], []\n"
+        "class Spy(nn.Module):\n    def forward(self, x):\n"
+        "        kernel = get_ipython().kernel\n"
+        "        direct.append(type(kernel).get_parent(kernel, 'shell')['header']['msg_type'] == 'grader_request')\n"
+        "        counts.append(get_ipython().execution_count)\n"
+        "        return x.sum(dim=1, keepdim=True)\nspy = Spy()"
+    )]
+    for live in live_kernel(notebook(*cells), tmp_path):
+        assert live.direct == "grader_request"
+        inputs = np.arange(2000 * 64, dtype=np.float32).reshape(2000, 64)
+        for batch in (inputs, inputs[:2]):  # long arguments as short ones: in the message's content
+            assert np.array_equal(decode(live.request("forward", name="spy", inputs=encode(batch))), batch.sum(axis=1, keepdims=True))
+        # the grader's own message type, and IPython ran no cell for them (its execution count did not move)
+        assert decode(live.request("as_array", name="direct")).tolist() == [True, True]
+        first, second = decode(live.request("as_array", name="counts")).tolist()
+        assert first == second
+
+
+def test_a_notebook_that_takes_the_direct_handler_away_is_asked_with_code(tmp_path):
+    cells = [*SPY_CELLS, code("get_ipython().kernel.shell_handlers.pop('grader_request')")]
+    for live in live_kernel(notebook(*cells), tmp_path):
+        started = time.perf_counter()
+        code_lengths = _big_forward(live)
+        assert live.direct is None and len(code_lengths) == 2
+        assert time.perf_counter() - started < live.settings.probe_timeout  # found out at once, not by a timeout
+
+
 def test_long_arguments_travel_beside_the_code_that_ipython_tokenizes(tmp_path):
     for live in live_kernel(notebook(*SPY_CELLS), tmp_path):
+        live.direct = None  # as for a kernel whose helper could not answer requests directly
         big, small = _big_forward(live)
         assert big < 100 < small  # the big batch came beside the request's one line; the small one inside it
 
@@ -217,6 +246,7 @@ def test_long_arguments_travel_beside_the_code_that_ipython_tokenizes(tmp_path):
 def test_a_kernel_that_cannot_read_them_beside_gets_them_in_the_code(tmp_path):
     cells = [*SPY_CELLS, code("get_ipython().kernel.get_parent = lambda channel=None: {}")]
     for live in live_kernel(notebook(*cells), tmp_path):
+        live.direct = None
         code_lengths = _big_forward(live)
         assert len(code_lengths) == 2 and min(code_lengths) > 100 and not live._beside
 

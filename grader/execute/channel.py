@@ -1,11 +1,15 @@
 """The probe's channel: questions sent to the live kernel's helper, plain-data answers back.
 
-A request is one line of code calling `_grader_probe.respond(method, arguments)`
-in the kernel (arguments of more than a few kilobytes, such as a batch of test images, travel
-beside the code in the request's content, where IPython neither tokenizes nor echoes them:
-2 000 images of 8x8 pixels cost 150 ms a request inside the code); the answer comes back in the request's own reply on the shell
-channel (a user expression, `_grader_probe.answer()`, formatted with our own MIME
-type). The kernel's output messages (iopub) are not read for answers: a notebook
+A request is a message of the grader's own type (`grader_request`: the method and its JSON
+arguments) that the helper answers from ipykernel's shell loop, the answer in its reply's content;
+no cell is run for it, so IPython neither transforms, compiles, echoes nor formats anything (half
+the cost of an execute request). Where the helper could not install its handler (the set-up's answer
+says), or the notebook took it away (the kernel goes idle on the request without a reply), a request is
+one line of code calling `_grader_probe.respond(method, arguments)` in the kernel (arguments of more
+than a few kilobytes, such as a batch of test images, travel beside the code in the request's content,
+where IPython neither tokenizes nor echoes them: 2 000 images of 8x8 pixels cost 150 ms a request
+inside the code); the answer comes back in the request's own reply on the shell channel (a user
+expression, `_grader_probe.answer()`, formatted with our own MIME type). The kernel's output messages (iopub) are not read for answers: a notebook
 can flood them (10**7 lines, a thread printing after its cell, 10**5 warnings), and
 a flooded publisher drops messages. The channel subscribes only to the kernel's
 own topics (`kernel.<id>.status`, …), never to streams or displays, so a request's
@@ -21,6 +25,8 @@ from __future__ import annotations
 import json
 import queue
 import time
+from hmac import compare_digest
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +50,11 @@ CHANNELS = {"shell": True, "iopub": True, "stdin": False, "hb": False, "control"
 INLINE_ARGUMENTS = 4096  # characters of JSON arguments written into a request's code; longer ones travel beside it
 BESIDE = "grader_arguments"  # the request content's key for them (kernel side: grader/inside/helper.py)
 NOT_BESIDE = "ArgumentsNotReceived"  # the kernel's error when it cannot read them (an ipykernel before 6)
+UNHANDLED_GRACE = 1.0  # seconds a direct request's reply may trail the kernel's idle status before it counts as unhandled
+
+
+class _Unhandled(Exception):
+    """The kernel went idle on a direct request without replying: it has no handler for it (any longer)."""
 
 
 class ProbeError(RuntimeError):
@@ -74,6 +85,7 @@ class LiveKernel:
     request_seconds: float = 0.0
     _dead: bool = field(default=False)
     _beside: bool = field(default=True)  # whether long arguments may travel beside the code
+    direct: str | None = None  # the message type the kernel answers requests as directly (None: as execute requests)
 
     def request(self, method: str, **arguments: Any) -> Any:
         """Ask the kernel-side helper `method(**arguments)`; return its plain-data answer."""
@@ -82,11 +94,12 @@ class LiveKernel:
         arguments_json = json.dumps(arguments)
         started = time.perf_counter()
         try:
-            if self._beside and len(arguments_json) > INLINE_ARGUMENTS:
+            answer = self._ask_directly(method, arguments_json) if self.direct else None
+            if answer is None and self._beside and len(arguments_json) > INLINE_ARGUMENTS:
                 answer = self._execute(f"_grader_probe.respond({method!r}, None)", arguments_json)
                 if not answer.get("ok") and answer.get("error") == NOT_BESIDE:
-                    self._beside = False  # this kernel reads arguments from its code only, from now on
-            if not self._beside or len(arguments_json) <= INLINE_ARGUMENTS:
+                    self._beside, answer = False, None  # this kernel reads arguments from its code only, from now on
+            if answer is None:
                 answer = self._execute(f"_grader_probe.respond({method!r}, {json.dumps(arguments_json)})")
         finally:
             self.requests += 1
@@ -99,24 +112,27 @@ class LiveKernel:
             )
         return answer.get("value")
 
+    def _ask_directly(self, method: str, arguments_json: str) -> dict[str, Any] | None:
+        """The answer to a direct request; None when the kernel no longer answers them (then never again)."""
+        assert self.direct is not None
+        try:
+            reply = self._send_and_wait(self.direct, {"method": method, "arguments": arguments_json}, direct=True)
+        except _Unhandled:
+            self.direct = None
+            return None
+        answer = reply.get("answer")
+        if not isinstance(answer, dict):
+            raise ProbeError("NoAnswer", "the kernel sent no answer to the probe", "")
+        return answer
+
     def _execute(self, code: str, beside: str | None = None) -> dict[str, Any]:
         """The answer to `code` (with `beside`, the request's JSON arguments in its content): the clock starts
         when the kernel begins the request, not when it was sent."""
-        timeout = self.settings.probe_timeout
-        self.discard_output()
         content = {  # what BlockingKernelClient.execute sends, and the arguments
             "code": code, "silent": False, "store_history": False, "user_expressions": {"answer": ANSWER},
             "allow_stdin": False, "stop_on_error": True, **({BESIDE: beside} if beside is not None else {}),
         }
-        message = self.channel.session.msg("execute_request", content)
-        self.channel.shell_channel.send(message)
-        msg_id = message["header"]["msg_id"]
-        reply = self._wait_for_reply(msg_id, timeout)
-        if reply is None:
-            self._recover_from_timeout()
-            if self._dead:
-                raise KernelDied("the kernel died while answering a probe")
-            raise ProbeTimeout(f"no answer within {timeout} s; the kernel was interrupted")
+        reply = self._send_and_wait("execute_request", content)
         answer = reply.get("user_expressions", {}).get("answer", {}).get("data", {}).get(MIME)
         if not isinstance(answer, dict):
             if not self._alive():
@@ -125,24 +141,49 @@ class LiveKernel:
             raise ProbeError("NoAnswer", "the kernel sent no answer to the probe", "")
         return answer
 
-    def _wait_for_reply(self, msg_id: str, timeout: float) -> dict[str, Any] | None:
+    def _send_and_wait(self, msg_type: str, content: dict[str, Any], direct: bool = False) -> dict[str, Any]:
+        """Send a request; the content of its reply. The clock starts when the kernel begins the request,
+        not when it was sent. `direct`: raise _Unhandled when the kernel goes idle on it without a reply."""
+        timeout = self.settings.probe_timeout
+        self.discard_output()
+        message = self.channel.session.msg(msg_type, content)
+        self.channel.shell_channel.send(message)
+        reply = self._wait_for_reply(message["header"]["msg_id"], timeout, direct)
+        if reply is None:
+            self._recover_from_timeout()
+            if self._dead:
+                raise KernelDied("the kernel died while answering a probe")
+            raise ProbeTimeout(f"no answer within {timeout} s; the kernel was interrupted")
+        return reply
+
+    def _wait_for_reply(self, msg_id: str, timeout: float, direct: bool = False) -> dict[str, Any] | None:
         """The content of the reply to `msg_id`; None when the kernel spent `timeout` s on it, did not
-        begin it within `timeout` s of its sending (so a request waits at most twice that), or died."""
+        begin it within `timeout` s of its sending (so a request waits at most twice that), or died.
+        `direct`: raise _Unhandled when no reply follows the kernel's idle status on it within UNHANDLED_GRACE s."""
         sent = time.perf_counter()
         began: float | None = None
+        idle: float | None = None
         poller = zmq.Poller()
         poller.register(self.channel.shell_channel.socket, zmq.POLLIN)
         poller.register(self.channel.iopub_channel.socket, zmq.POLLIN)
         while True:
             now = time.perf_counter()
             deadline = (began if began is not None else sent) + timeout
+            if idle is not None:
+                deadline = min(deadline, idle + UNHANDLED_GRACE)
             if now >= deadline:
+                if idle is not None:
+                    raise _Unhandled(msg_id)
                 return None
             ready = dict(poller.poll(int(1000 * min(POLL_SECONDS, deadline - now)) + 1))
             # the pending iopub messages are read every time (not only until the request began): one left
             # queued keeps the socket readable, and the wait would spin a core until the reply
-            if self.channel.iopub_channel.socket in ready and self._began(msg_id) and began is None:
-                began = time.perf_counter()
+            if self.channel.iopub_channel.socket in ready:
+                states = self._states(msg_id)
+                if "busy" in states and began is None:
+                    began = time.perf_counter()
+                if direct and "idle" in states and idle is None:
+                    idle = time.perf_counter()
             if self.channel.shell_channel.socket in ready:
                 reply = self._shell_reply(msg_id)
                 if reply is not None:
@@ -151,26 +192,27 @@ class LiveKernel:
                 self._mark_dead()
                 return None
 
-    def _began(self, msg_id: str) -> bool:
-        """Whether the kernel's pending status messages say it began the request `msg_id`."""
-        began = False
+    def _states(self, msg_id: str) -> set[str]:
+        """The states (busy, idle) the kernel's pending status messages report for the request `msg_id`."""
+        states = set()
         for frames in self._pending_iopub():
             if frames[0].endswith(b".status"):
-                message = self._parse(frames)
-                content, parent = message.get("content", {}), message.get("parent_header", {})
-                began = began or (content.get("execution_state") == "busy" and parent.get("msg_id") == msg_id)
-        return began
+                parent, content = self._parse(frames)
+                if parent == msg_id:
+                    states.add(str(content().get("execution_state")))
+        return states
 
     def _shell_reply(self, msg_id: str) -> dict[str, Any] | None:
         """The content of the reply to `msg_id` if it is among the pending shell messages (others are stale)."""
-        try:
-            while True:
-                message = self.channel.get_shell_msg(timeout=0)
-                if message.get("parent_header", {}).get("msg_id") == msg_id:
-                    content: dict[str, Any] = message.get("content", {})
-                    return content
-        except queue.Empty:
-            return None
+        socket = self.channel.shell_channel.socket
+        while True:
+            try:
+                frames = socket.recv_multipart(zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                return None
+            parent, content = self._parse(frames)
+            if parent == msg_id:
+                return content()
 
     def discard_output(self) -> int:
         """Drop the kernel's pending iopub messages, unread (a flood's backlog); return how many there were."""
@@ -185,10 +227,27 @@ class LiveKernel:
             except zmq.Again:
                 return
 
-    def _parse(self, frames: list[bytes]) -> dict[str, Any]:
-        _, parts = self.channel.session.feed_identities(frames, copy=True)
-        message: dict[str, Any] = self.channel.session.deserialize(parts, content=True, copy=True)
-        return message
+    def _parse(self, frames: list[bytes]) -> tuple[str, Callable[[], dict[str, Any]]]:
+        """The id of the request a message answers, and a function unpacking its content; a message that is
+        malformed or wrongly signed answers none ("", {}). The signature is checked as Session.deserialize
+        checks it, but no header is unpacked and no date parsed (a third of a request's time grader-side)."""
+        session = self.channel.session
+        try:
+            _, parts = session.feed_identities(frames, copy=True)
+            if len(parts) < 5 or (session.auth is not None and not compare_digest(parts[0], session.sign(parts[1:5]))):
+                return "", dict
+            parent = session.unpack(parts[2])
+            msg_id = parent.get("msg_id") if isinstance(parent, dict) else None
+        except Exception:
+            return "", dict
+        if not isinstance(msg_id, str):
+            return "", dict
+
+        def content() -> dict[str, Any]:
+            unpacked = session.unpack(parts[4])
+            return unpacked if isinstance(unpacked, dict) else {}
+
+        return msg_id, content
 
     def _recover_from_timeout(self) -> None:
         if self._dead or not self._alive():

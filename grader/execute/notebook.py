@@ -207,6 +207,8 @@ def _connect(client: NotebookClient, kernel: PreparedKernel, settings: ExecuteSe
     # seeds again right before the student's first cell; the imports are already done
     info = live.request("setup", seed=settings.seed, threads=settings.threads, reseed=settings.reseed)
     result.device, result.versions = info["device"], info["versions"]
+    direct = info.get("direct")
+    live.direct = direct if isinstance(direct, str) and direct else None  # later requests skip IPython's cell machinery
     ready = info.get("ready_at")  # the kernel's monotonic clock is this machine's: comparable with ours
     ready = ready if isinstance(ready, float) and kernel.launched <= ready <= time.perf_counter() else time.perf_counter()
     result.kernel_boot_seconds = ready - kernel.launched
