@@ -51,6 +51,8 @@ from grader.probe.figure_requests import ObjectNotFound
 from grader.probe.resolution_words import Binding, Candidate, chosen_detail, not_found, passed_over
 from grader.probe.sections import exercise_starts
 
+_WORD = re.compile(r"\w+")
+
 # which families of tracked objects (grader/inside/tracking.py `_kind`) may play a role of each kind
 _FAMILIES = {
     "module": {"module"},
@@ -80,6 +82,8 @@ class Resolver:
         self.resolutions: dict[str, Resolution] = {}
         self._bindings: list[Binding] | None = None
         self._kinds: dict[str, str | None] = {}  # handle -> the family the kernel filed the object under
+        self._rebound: dict[str, list[tuple[int, int]]] | None = None  # name -> (order, cell) of each binding
+        self._words: dict[int, set[str]] = {}  # cell index -> the words of its source
         self.device_notes: list[str] = []
 
     def resolve(self, key: str) -> Resolution:
@@ -289,16 +293,26 @@ class Resolver:
 
     def _last_use(self, binding: Binding, first: int, end: int) -> int:
         """The last cell of the window that mentions the name while it is bound to this object."""
-        until = min(
-            [b.cell for b in self.bindings() if b.name == binding.name and b.order > binding.order] + [end]
-        )
-        pattern = re.compile(rf"\b{re.escape(binding.name)}\b")
-        uses = [
-            cell.index
-            for cell in self.cells
-            if max(first, binding.cell + 1) <= cell.index < until and pattern.search(cell.source)
-        ]
+        if self._rebound is None:  # every name's bindings, once: a notebook binds hundreds, each a candidate
+            self._rebound = {}
+            for b in self.bindings():
+                self._rebound.setdefault(b.name, []).append((b.order, b.cell))
+        until = min([cell for order, cell in self._rebound.get(binding.name, []) if order > binding.order] + [end])
+        mentions = self._mentions(binding.name)
+        uses = [cell.index for cell in self.cells if max(first, binding.cell + 1) <= cell.index < until and mentions(cell)]
         return max(uses, default=0)  # the binding itself is no use
+
+    def _mentions(self, name: str) -> Callable[[CellResult], bool]:
+        """Whether a cell's source has `name` as a whole word (a name of word characters is looked up in the
+        cell's words, made once per cell; any other is searched for)."""
+        if _WORD.fullmatch(name):
+            def has_word(cell: CellResult) -> bool:
+                if cell.index not in self._words:
+                    self._words[cell.index] = set(_WORD.findall(cell.source))
+                return name in self._words[cell.index]
+            return has_word
+        pattern = re.compile(rf"\b{re.escape(name)}\b")
+        return lambda cell: pattern.search(cell.source) is not None
 
     def _last_call(self, candidate: Candidate, first: int, end: int) -> int:
         """The last cell of the window that called the module (by object, whatever name the cell used)."""
