@@ -186,7 +186,10 @@ class KernelTemplate:
             pass
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
-                stream.close()
+                try:
+                    stream.close()
+                except OSError:  # a request still buffered for a template that died: closing flushed it into nothing
+                    pass
         self.log.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
