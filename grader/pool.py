@@ -109,7 +109,7 @@ class FigureDrawer:
             try:
                 if self._pool is None:  # started with the first figure: a batch without figures never pays for it
                     # it ends with the grader, as the workers do: killed, the grader would leave it waiting forever
-                    self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_drawer)
+                    self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent)
                 return self._pool.submit(draw, undrawn)
             except RuntimeError:  # the drawer broke (BrokenProcessPool is one): draw below, here
                 pass
@@ -175,17 +175,6 @@ def _import_spec_dependencies(supply: KernelSupply, assignments: list[Assignment
             import_spec_dependencies(assignment)
         except Exception:  # a spec that cannot be collected fails its submissions' checks, where it is reported
             traceback.print_exc()
-
-
-def _start_drawer() -> None:
-    """In the drawing process: it ends with the grader, and it yields the cores to the kernels and workers,
-    drawing when they wait (nice 10: it gets a tenth of a core beside a busy one). The student's code then
-    runs as fast as alone, and the figures, due only when the result is recorded, fill the gaps."""
-    _die_with_parent()
-    try:
-        os.nice(10)
-    except OSError:
-        pass
 
 
 def _die_with_parent() -> None:
