@@ -240,3 +240,19 @@ def test_a_hot_cell_keeps_recording_its_outermost_models_after_the_global_hook_g
         drawn = [c.source.splitlines()[-1] for c in probe.cells_calling("model", grid_points=900)]
         assert drawn == ["model(grid)", "model(grid)"] and len(probe.cells_calling("model")) == 2
         assert probe.training("model").optimizer_steps == 1500
+
+
+def test_a_cell_mentions_a_name_exactly_where_a_whole_word_search_finds_it(mini):
+    import re
+
+    from grader.core.results import CellResult
+    from grader.probe.resolve import Resolver
+
+    sources = ["model_0 = Net()", "loss = loss_fn(model(X), y)", "print(f'{model.state_dict()}')", "écart = 1\nmodel2(x)",
+               "# the model\nmodels = [m]", "x.model = 3", "model_0_copy = model_0"]
+    cells = [CellResult(index=i + 1, tags=[], source=s, status="ok") for i, s in enumerate(sources)]
+    resolver = Resolver(lambda *a, **k: {}, mini, cells, starts={})
+    for name in ("model", "model_0", "loss", "loss_fn", "écart", "model2", "models", "m", "x", "y", "X", "state_dict", "a.b", "f"):
+        pattern = re.compile(rf"\b{re.escape(name)}\b")
+        mentions = resolver._mentions(name)
+        assert [mentions(c) for c in cells] == [pattern.search(c.source) is not None for c in cells], name
