@@ -1,13 +1,16 @@
 """Resolution as real notebooks need it: sections, reused names, several candidates, devices the machine lacks."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
 from nbformat.v4 import new_markdown_cell
 
 from grader.core.assignment import Exercise, ObjectSpec
+from grader.core.results import CellResult
 from grader.probe.probe import Probe
+from grader.probe.resolve import Resolver
 from grader.probe.sections import exercise_starts
 from grader.spec import assert_trained
 from tests.conftest import code, live_kernel, notebook
@@ -243,11 +246,6 @@ def test_a_hot_cell_keeps_recording_its_outermost_models_after_the_global_hook_g
 
 
 def test_a_cell_mentions_a_name_exactly_where_a_whole_word_search_finds_it(mini):
-    import re
-
-    from grader.core.results import CellResult
-    from grader.probe.resolve import Resolver
-
     sources = ["model_0 = Net()", "loss = loss_fn(model(X), y)", "print(f'{model.state_dict()}')", "écart = 1\nmodel2(x)",
                "# the model\nmodels = [m]", "x.model = 3", "model_0_copy = model_0"]
     cells = [CellResult(index=i + 1, tags=[], source=s, status="ok") for i, s in enumerate(sources)]

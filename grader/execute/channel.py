@@ -9,12 +9,12 @@ one line of code calling `_grader_probe.respond(method, arguments)` in the kerne
 than a few kilobytes, such as a batch of test images, travel beside the code in the request's content,
 where IPython neither tokenizes nor echoes them: 2 000 images of 8x8 pixels cost 150 ms a request
 inside the code); the answer comes back in the request's own reply on the shell channel (a user
-expression, `_grader_probe.answer()`, formatted with our own MIME type). The kernel's output messages (iopub) are not read for answers: a notebook
-can flood them (10**7 lines, a thread printing after its cell, 10**5 warnings), and
-a flooded publisher drops messages. The channel subscribes only to the kernel's
-own topics (`kernel.<id>.status`, …), never to streams or displays, so a request's
-clock starts when the kernel says it began the request (its "busy" status) and
-queued output never counts against it.
+expression, `_grader_probe.answer()`, formatted with our own MIME type). The kernel's output
+messages (iopub) are not read for answers: a notebook can flood them (10**7 lines, a thread
+printing after its cell, 10**5 warnings), and a flooded publisher drops messages. The channel
+subscribes only to the kernel's own topics (`kernel.<id>.status`, …), never to streams or
+displays, so a request's clock starts when the kernel says it began the request (its "busy"
+status) and queued output never counts against it.
 
 The failure taxonomy of a request: the student's object raised (`ProbeError`),
 no answer in time (`ProbeTimeout`), the kernel is gone (`KernelDied`).
@@ -25,9 +25,9 @@ from __future__ import annotations
 import json
 import queue
 import time
-from hmac import compare_digest
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from hmac import compare_digest
 from typing import Any
 
 import zmq
